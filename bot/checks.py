@@ -1,0 +1,108 @@
+"""Permission checks shared by every admin command, done in code on each call.
+
+Discord's `default_permissions` only hides commands; server owners can override it per
+role or channel, so the bot decides for itself who may run an admin action.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
+
+import discord
+from discord import app_commands
+
+from bot.errors import InvalidInput, NotAllowed
+
+if TYPE_CHECKING:
+    from storage.guild_config import GuildConfig
+
+T = TypeVar("T")
+
+# Stored in each command's `extras` so /help and the structural tests know who may run it.
+AUDIENCE_EVERYONE = "everyone"
+AUDIENCE_ORGANIZER = "organizer"
+AUDIENCE_ADMIN = "admin"
+
+POSTING_PERMISSIONS = ("view_channel", "send_messages", "embed_links", "attach_files")
+
+
+def is_admin(member: discord.Member, permissions: discord.Permissions) -> bool:
+    return permissions.manage_guild or permissions.administrator or member.guild.owner_id == member.id
+
+
+def is_organizer(member: discord.Member, config: GuildConfig) -> bool:
+    return config.organizer_role_id is not None and member.get_role(config.organizer_role_id) is not None
+
+
+def may_use(audience: str, member: discord.Member, permissions: discord.Permissions, config: GuildConfig) -> bool:
+    if audience == AUDIENCE_EVERYONE:
+        return True
+    if is_admin(member, permissions):
+        return True
+    return audience == AUDIENCE_ORGANIZER and is_organizer(member, config)
+
+
+async def ensure_staff(interaction: discord.Interaction, *, organizers_allowed: bool) -> GuildConfig:
+    """Refuse unless the caller is an admin (Manage Server) or, where allowed, an organizer,
+    and unless the command was run in the admin channel when one is set."""
+    if interaction.guild is None or not isinstance(interaction.user, discord.Member):
+        raise NotAllowed("This command only works inside a server.")
+    config = await interaction.client.guild_configs.get(interaction.guild.id)  # type: ignore[attr-defined]
+    audience = AUDIENCE_ORGANIZER if organizers_allowed else AUDIENCE_ADMIN
+    if not may_use(audience, interaction.user, interaction.permissions, config):
+        who = "server admins (Manage Server)"
+        if organizers_allowed:
+            who += " and the organizer role"
+        raise NotAllowed(f"Only {who} can use this command.")
+    admin_channel_id = config.admin_channel_id
+    # A deleted admin channel must not lock admins out of /config, so only an existing one is enforced.
+    if admin_channel_id is not None and interaction.guild.get_channel(admin_channel_id) is not None:
+        channel = interaction.channel
+        parent_id = getattr(channel, "parent_id", None)
+        if interaction.channel_id != admin_channel_id and parent_id != admin_channel_id:
+            raise NotAllowed(f"Admin commands answer only in <#{admin_channel_id}>. Run it there.")
+    return config
+
+
+def staff_only(*, organizers_allowed: bool = True) -> Callable[[T], T]:
+    """Decorator for admin commands: the in-code check plus Discord-side defaults."""
+
+    async def predicate(interaction: discord.Interaction) -> bool:
+        await ensure_staff(interaction, organizers_allowed=organizers_allowed)
+        return True
+
+    def decorator(command: T) -> T:
+        return app_commands.check(predicate)(command)
+
+    return decorator
+
+
+def missing_posting_permissions(channel: discord.abc.GuildChannel) -> list[str]:
+    me = channel.guild.me
+    granted = channel.permissions_for(me)
+    return [name for name in POSTING_PERMISSIONS if not getattr(granted, name)]
+
+
+def ensure_can_post(channel: discord.abc.GuildChannel) -> None:
+    missing = missing_posting_permissions(channel)
+    if missing:
+        names = ", ".join(name.replace("_", " ").title() for name in missing)
+        raise InvalidInput(
+            f"I can't post in {channel.mention}: I'm missing {names} there. Give my role those permissions "
+            "in the channel's settings (Edit Channel → Permissions), then try again."
+        )
+
+
+def ensure_assignable(role: discord.Role) -> None:
+    guild = role.guild
+    if role.is_default():
+        raise InvalidInput("@everyone can't be used here: pick a role that members are given.")
+    if role.managed:
+        raise InvalidInput(f"{role.mention} is managed by an integration and can't be given by me. Pick another role.")
+    top = guild.me.top_role
+    if role >= top:
+        raise InvalidInput(
+            f"{role.mention} is at or above my highest role ({top.mention}), so I can't give it. "
+            "Drag my role above it in Server Settings → Roles, then try again."
+        )

@@ -1,0 +1,103 @@
+"""The Bot subclass: start-up order, scheduler wiring, command sync and shutdown."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+
+import discord
+from discord.ext import commands
+
+from bot.clock import Clock, SystemClock
+from bot.scheduler import JobScheduler
+from bot.tree import RollcallTree
+from config import Settings
+from storage.audit import AuditRepository
+from storage.database import Database
+from storage.guild_config import GuildConfigRepository
+from storage.meta import MetaRepository
+
+log = logging.getLogger(__name__)
+
+EXTENSIONS = (
+    "cogs.config",
+    "cogs.help",
+)
+
+
+def build_intents() -> discord.Intents:
+    intents = discord.Intents.none()
+    intents.guilds = True
+    intents.members = True  # privileged: needed to see joins for verification
+    intents.voice_states = True
+    return intents
+
+
+class Rollcall(commands.Bot):
+    db: Database
+    audit: AuditRepository
+    guild_configs: GuildConfigRepository
+    meta: MetaRepository
+
+    def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=build_intents(),
+            tree_cls=RollcallTree,
+            help_command=None,
+            allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, users=True),
+        )
+        self.settings = settings
+        self.clock: Clock = clock or SystemClock()
+        self.jobs = JobScheduler(self.clock, live=clock is None)
+
+    async def setup_hook(self) -> None:
+        self.db = await Database.open(self.settings.database_path)
+        await self.db.migrate()
+        self.audit = AuditRepository(self.db)
+        self.guild_configs = GuildConfigRepository(self.db, self.audit)
+        self.meta = MetaRepository(self.db)
+
+        for extension in EXTENSIONS:
+            await self.load_extension(extension)
+        for cog in self.cogs.values():
+            self.add_dynamic_items(*getattr(cog, "dynamic_items", ()))
+
+        self.jobs.start()
+        for cog in self.cogs.values():
+            reconcile = getattr(cog, "reconcile", None)
+            if reconcile is not None:
+                await reconcile()
+        await self.sync_commands()
+
+    def command_tree_hash(self, guild: discord.abc.Snowflake | None) -> str:
+        payload = [command.to_dict(self.tree) for command in self.tree.get_commands(guild=guild)]
+        encoded = json.dumps(payload, sort_keys=True, default=str).encode()
+        return hashlib.sha256(encoded).hexdigest()
+
+    async def sync_commands(self) -> bool:
+        """Sync only when the tree changed since the last sync, to spare Discord's rate limit."""
+        guild = discord.Object(self.settings.dev_guild_id) if self.settings.dev_guild_id else None
+        if guild is not None:
+            self.tree.copy_global_to(guild=guild)
+        scope = f"guild:{guild.id}" if guild else "global"
+        key = f"command_tree_hash:{scope}"
+        current = self.command_tree_hash(guild)
+        if await self.meta.get(key) == current:
+            log.info("Command tree unchanged since the last sync (%s); not syncing", scope)
+            return False
+        synced = await self.tree.sync(guild=guild)
+        await self.meta.set(key, current)
+        log.info("Synced %d commands (%s)", len(synced), scope)
+        return True
+
+    async def run_due_jobs(self) -> None:
+        """Run, once, every scheduled action due at the clock's now (the scheduler's own path)."""
+        await self.jobs.run_due()
+
+    async def close(self) -> None:
+        self.jobs.shutdown()
+        await super().close()
+        if hasattr(self, "db"):
+            await self.db.close()

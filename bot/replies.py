@@ -1,0 +1,31 @@
+"""One way to answer an interaction, whether or not it was already answered or deferred."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import discord
+from discord.utils import MISSING
+
+
+async def send_reply(
+    interaction: discord.Interaction,
+    content: str | None = None,
+    *,
+    embed: discord.Embed | None = None,
+    files: Sequence[discord.File] = (),
+    view: discord.ui.View | None = None,
+    ephemeral: bool = True,
+) -> None:
+    kwargs: dict = {
+        "content": content,
+        "embed": embed or MISSING,
+        "files": list(files) or MISSING,
+        "view": view or MISSING,
+        "ephemeral": ephemeral,
+        "allowed_mentions": discord.AllowedMentions.none(),
+    }
+    if interaction.response.is_done():
+        await interaction.followup.send(**kwargs)
+    else:
+        await interaction.response.send_message(**kwargs)

@@ -1,0 +1,92 @@
+"""APScheduler wiring. Rows are the truth; jobs only wake the code that reads them.
+
+Each feature registers a *runner* under a kind: an async function that, given `now`,
+selects what is due from the database and acts on it, marking each row done in the same
+transaction. The scheduler's jobs (`<kind>:<row id>`) merely call that runner at the right
+moment, and `run_due()` calls every runner, which is how tests and benches drive time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.clock import Clock
+
+log = logging.getLogger(__name__)
+
+Runner = Callable[[datetime], Awaitable[None]]
+
+
+class JobScheduler:
+    def __init__(self, clock: Clock, *, live: bool) -> None:
+        self._clock = clock
+        # With an injected clock APScheduler would still read the wall clock, so it stays
+        # paused: jobs are registered (and inspectable) but time is driven by run_due().
+        self._live = live
+        self._scheduler = AsyncIOScheduler(timezone=UTC)
+        self._runners: dict[str, Runner] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    def register(self, kind: str, runner: Runner) -> None:
+        self._runners[kind] = runner
+        self._locks[kind] = asyncio.Lock()
+
+    def start(self) -> None:
+        if not self._scheduler.running:
+            self._scheduler.start(paused=not self._live)
+
+    def shutdown(self) -> None:
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+
+    def schedule_at(self, kind: str, row_id: int, when: datetime) -> None:
+        """Wake `kind`'s runner at `when`; a past `when` runs as soon as the scheduler can."""
+        self._scheduler.add_job(
+            self.run_kind,
+            "date",
+            run_date=when,
+            args=[kind],
+            id=f"{kind}:{row_id}",
+            replace_existing=True,
+            misfire_grace_time=None,
+        )
+
+    def schedule_every(self, kind: str, row_id: int, seconds: int, start: datetime) -> None:
+        self._scheduler.add_job(
+            self.run_kind,
+            "interval",
+            seconds=seconds,
+            start_date=start,
+            args=[kind],
+            id=f"{kind}:{row_id}",
+            replace_existing=True,
+            coalesce=True,
+            misfire_grace_time=None,
+        )
+
+    def cancel(self, kind: str, row_id: int) -> None:
+        job = self._scheduler.get_job(f"{kind}:{row_id}")
+        if job is not None:
+            job.remove()
+
+    def job_ids(self) -> list[str]:
+        return sorted(job.id for job in self._scheduler.get_jobs())
+
+    async def run_kind(self, kind: str, now: datetime | None = None) -> None:
+        """Run one kind's runner. Exceptions are logged here because nobody awaits a job."""
+        moment = now or self._clock.now()
+        async with self._locks[kind]:
+            try:
+                await self._runners[kind](moment)
+            except Exception:
+                log.exception("Scheduled job kind %s failed at %s", kind, moment.isoformat())
+
+    async def run_due(self) -> None:
+        now = self._clock.now()
+        for kind in list(self._runners):
+            await self.run_kind(kind, now)

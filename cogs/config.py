@@ -1,0 +1,194 @@
+"""/config: per-guild settings (admins with Manage Server only)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.checks import AUDIENCE_ADMIN, ensure_assignable, ensure_can_post, staff_only
+from bot.errors import InvalidInput
+from bot.replies import send_reply
+from storage.guild_config import GuildConfig, GuildConfigRepository
+from utils.settings_text import parse_reminder_offsets
+from utils.timezones import is_timezone, search_timezones
+
+if TYPE_CHECKING:
+    from bot.core import Rollcall
+
+INTERVAL_RANGE = (5, 3600)
+LENGTH_RANGE = (3, 8)
+GRACE_RANGE = (0, 60)
+LATE_RANGE = (0, 1440)
+VERIFICATION_TIMEOUT_RANGE = (1, 10080)
+
+
+def _check_range(label: str, value: int, bounds: tuple[int, int], unit: str) -> None:
+    low, high = bounds
+    if not low <= value <= high:
+        raise InvalidInput(f"{label} must be between {low} and {high} {unit}; you gave {value}.")
+
+
+def _channel_text(channel_id: int | None) -> str:
+    return f"<#{channel_id}>" if channel_id else "not set"
+
+
+def _role_text(role_id: int | None) -> str:
+    return f"<@&{role_id}>" if role_id else "not set"
+
+
+def config_embed(config: GuildConfig) -> discord.Embed:
+    embed = discord.Embed(title="Rollcall settings", colour=discord.Colour.blurple())
+    embed.add_field(
+        name="Channels",
+        value=(
+            f"Admin: {_channel_text(config.admin_channel_id)}\n"
+            f"Attendance: {_channel_text(config.attendance_channel_id)}\n"
+            f"Verification: {_channel_text(config.verification_channel_id)}\n"
+            f"Log: {_channel_text(config.log_channel_id)}"
+        ),
+        inline=False,
+    )
+    embed.add_field(
+        name="Roles",
+        value=f"Organizer: {_role_text(config.organizer_role_id)}\nMember: {_role_text(config.member_role_id)}",
+        inline=False,
+    )
+    embed.add_field(name="Time zone", value=config.timezone)
+    embed.add_field(
+        name="Roll call",
+        value=(
+            f"Code every {config.code_interval_seconds} s, {config.code_length} characters\n"
+            f"Previous code accepted for {config.grace_seconds} s\n"
+            f"Late after {config.late_after_minutes} min"
+        ),
+        inline=False,
+    )
+    embed.add_field(name="Verification timeout", value=f"{config.verification_timeout_minutes} min")
+    embed.add_field(
+        name="Reminders", value=", ".join(f"{minutes} min" for minutes in config.reminder_offsets) + " before start"
+    )
+    return embed
+
+
+class Config(commands.Cog):
+    config_group = app_commands.Group(
+        name="config",
+        description="Show or change Rollcall's settings for this server",
+        guild_only=True,
+        default_permissions=discord.Permissions(manage_guild=True),
+        extras={"audience": AUDIENCE_ADMIN},
+    )
+
+    def __init__(self, bot: Rollcall, configs: GuildConfigRepository) -> None:
+        self.bot = bot
+        self.configs = configs
+
+    @config_group.command(name="show", description="Show this server's Rollcall settings")
+    @staff_only(organizers_allowed=False)
+    async def config_show(self, interaction: discord.Interaction) -> None:
+        config = await self.configs.get(interaction.guild_id)
+        await send_reply(interaction, embed=config_embed(config))
+
+    @config_group.command(name="set", description="Change one or more settings; options left out stay as they are")
+    @app_commands.describe(
+        admin_channel="Where admin commands answer and reports are posted",
+        attendance_channel="Default channel for roll-call code messages",
+        verification_channel="Where the persistent Verify button lives",
+        log_channel="Where the bot logs corrections and changes",
+        organizer_role="Role that may create and manage events and roll calls",
+        member_role="Role given to members after verification",
+        timezone="IANA time zone, for example Europe/Berlin",
+        code_interval="Seconds between roll-call code changes (at least 5)",
+        code_length="Characters in a roll-call code (3 to 8)",
+        grace_seconds="Seconds the previous code is still accepted after it changes",
+        late_after_minutes="Minutes after a roll call opens when answers count as late",
+        verification_timeout_minutes="Minutes a new member has to verify before being removed",
+        reminder_offsets="Minutes before an event's start to remind, for example 60,10",
+    )
+    @staff_only(organizers_allowed=False)
+    async def config_set(
+        self,
+        interaction: discord.Interaction,
+        admin_channel: discord.TextChannel | None = None,
+        attendance_channel: discord.TextChannel | None = None,
+        verification_channel: discord.TextChannel | None = None,
+        log_channel: discord.TextChannel | None = None,
+        organizer_role: discord.Role | None = None,
+        member_role: discord.Role | None = None,
+        timezone: str | None = None,
+        code_interval: app_commands.Range[int, 5, 3600] | None = None,
+        code_length: app_commands.Range[int, 3, 8] | None = None,
+        grace_seconds: app_commands.Range[int, 0, 60] | None = None,
+        late_after_minutes: app_commands.Range[int, 0, 1440] | None = None,
+        verification_timeout_minutes: app_commands.Range[int, 1, 10080] | None = None,
+        reminder_offsets: str | None = None,
+    ) -> None:
+        current = await self.configs.get(interaction.guild_id)
+        changes: dict[str, object] = {}
+        for column, channel in (
+            ("admin_channel_id", admin_channel),
+            ("attendance_channel_id", attendance_channel),
+            ("verification_channel_id", verification_channel),
+            ("log_channel_id", log_channel),
+        ):
+            if channel is not None:
+                ensure_can_post(channel)
+                changes[column] = channel.id
+        for column, role in (("organizer_role_id", organizer_role), ("member_role_id", member_role)):
+            if role is not None:
+                ensure_assignable(role)
+                changes[column] = role.id
+        if timezone is not None:
+            name = timezone.strip()
+            if not is_timezone(name):
+                raise InvalidInput(
+                    f"`{timezone}` is not a time zone I know. Use an IANA name such as `Europe/Berlin` or "
+                    "`America/New_York`; start typing and pick one from the list."
+                )
+            changes["timezone"] = name
+        if code_interval is not None:
+            _check_range("The code interval", code_interval, INTERVAL_RANGE, "seconds")
+            changes["code_interval_seconds"] = code_interval
+        if code_length is not None:
+            _check_range("The code length", code_length, LENGTH_RANGE, "characters")
+            changes["code_length"] = code_length
+        if grace_seconds is not None:
+            _check_range("The grace period", grace_seconds, GRACE_RANGE, "seconds")
+            changes["grace_seconds"] = grace_seconds
+        if late_after_minutes is not None:
+            _check_range("Late after", late_after_minutes, LATE_RANGE, "minutes")
+            changes["late_after_minutes"] = late_after_minutes
+        if verification_timeout_minutes is not None:
+            _check_range("The verification timeout", verification_timeout_minutes, VERIFICATION_TIMEOUT_RANGE, "minutes")
+            changes["verification_timeout_minutes"] = verification_timeout_minutes
+        if reminder_offsets is not None:
+            try:
+                changes["reminder_offsets"] = parse_reminder_offsets(reminder_offsets)
+            except ValueError as error:
+                raise InvalidInput(str(error)) from None
+
+        interval = changes.get("code_interval_seconds", current.code_interval_seconds)
+        grace = changes.get("grace_seconds", current.grace_seconds)
+        if grace >= interval:  # type: ignore[operator]
+            raise InvalidInput(
+                f"The grace period ({grace} s) must be shorter than the code interval ({interval} s). "
+                "Lower `grace_seconds` or raise `code_interval`."
+            )
+        if not changes:
+            raise InvalidInput("Nothing to change: pick at least one option, for example `timezone`.")
+
+        updated = await self.configs.update(
+            interaction.guild_id, changes, actor_id=interaction.user.id, now=self.bot.clock.now()
+        )
+        await send_reply(interaction, f"Saved {len(changes)} setting(s).", embed=config_embed(updated))
+
+    @config_set.autocomplete("timezone")
+    async def timezone_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice]:
+        return [app_commands.Choice(name=name, value=name) for name in search_timezones(current)]
+
+
+async def setup(bot: Rollcall) -> None:
+    await bot.add_cog(Config(bot, bot.guild_configs))

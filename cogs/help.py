@@ -1,0 +1,61 @@
+"""/help: the commands this member may use, grouped by feature, one line each."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.checks import AUDIENCE_EVERYONE, may_use
+from bot.replies import send_reply
+
+if TYPE_CHECKING:
+    from bot.core import Rollcall
+
+
+def command_audience(command: app_commands.Command | app_commands.Group) -> str:
+    """A command's own audience, else its parent group's, else everyone."""
+    node: app_commands.Command | app_commands.Group | None = command
+    while node is not None:
+        audience = node.extras.get("audience")
+        if audience:
+            return audience
+        node = node.parent
+    return AUDIENCE_EVERYONE
+
+
+def walk_leaf_commands(tree: app_commands.CommandTree) -> list[app_commands.Command]:
+    leaves: list[app_commands.Command] = []
+    for command in tree.get_commands(type=discord.AppCommandType.chat_input):
+        if isinstance(command, app_commands.Group):
+            leaves.extend(c for c in command.walk_commands() if isinstance(c, app_commands.Command))
+        else:
+            leaves.append(command)
+    return leaves
+
+
+class Help(commands.Cog):
+    def __init__(self, bot: Rollcall) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="help", description="List the Rollcall commands you can use here")
+    @app_commands.guild_only()
+    async def help(self, interaction: discord.Interaction) -> None:
+        config = await self.bot.guild_configs.get(interaction.guild_id)
+        member = interaction.user
+        groups: dict[str, list[str]] = {}
+        for command in walk_leaf_commands(self.bot.tree):
+            if not may_use(command_audience(command), member, interaction.permissions, config):
+                continue
+            root = command.root_parent.name if command.root_parent else "general"
+            groups.setdefault(root, []).append(f"`/{command.qualified_name}` — {command.description}")
+        embed = discord.Embed(title="Rollcall commands you can use", colour=discord.Colour.blurple())
+        for name in sorted(groups):
+            embed.add_field(name=name, value="\n".join(sorted(groups[name])), inline=False)
+        await send_reply(interaction, embed=embed)
+
+
+async def setup(bot: Rollcall) -> None:
+    await bot.add_cog(Help(bot))

@@ -1,0 +1,72 @@
+"""Entry point: settings, logging, then run the bot until SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import logging.handlers
+import signal
+import sys
+
+import discord
+
+from bot import create_bot
+from config import ConfigError, Settings
+
+EXIT_CONFIG_ERROR = 2
+
+
+def setup_logging(settings: Settings) -> None:
+    discord.utils.setup_logging(level=settings.log_level_number, root=True)
+    if settings.log_file is not None:
+        settings.log_file.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.handlers.RotatingFileHandler(
+            settings.log_file, maxBytes=5 * 1024 * 1024, backupCount=5, encoding="utf-8"
+        )
+        handler.setFormatter(
+            logging.Formatter("[{asctime}] [{levelname:<8}] {name}: {message}", "%Y-%m-%d %H:%M:%S", style="{")
+        )
+        logging.getLogger().addHandler(handler)
+
+
+async def run(settings: Settings) -> None:
+    bot = create_bot(settings)
+    loop = asyncio.get_running_loop()
+    stopping = asyncio.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stopping.set)
+    async with bot:
+        runner = asyncio.create_task(bot.start(settings.token))
+        stopper = asyncio.create_task(stopping.wait())
+        done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        if stopper in done:
+            logging.getLogger("rollcall").info("Shutting down")
+            await bot.close()
+        else:
+            stopper.cancel()
+        await runner
+
+
+def main() -> int:
+    try:
+        settings = Settings.from_env()
+    except ConfigError as error:
+        print(f"rollcall: {error}", file=sys.stderr)
+        return EXIT_CONFIG_ERROR
+    setup_logging(settings)
+    try:
+        asyncio.run(run(settings))
+    except discord.LoginFailure:
+        print("rollcall: DISCORD_BOT_TOKEN was rejected by Discord: reset it in the developer portal.", file=sys.stderr)
+        return EXIT_CONFIG_ERROR
+    except discord.PrivilegedIntentsRequired:
+        print(
+            "rollcall: enable the Server Members intent (developer portal -> Bot -> Privileged Gateway Intents).",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG_ERROR
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,146 @@
+"""The single aiosqlite connection, transactions and migrations.
+
+Everything specific to SQLite (pragmas, `BEGIN IMMEDIATE`, `PRAGMA user_version`, the
+time encoding) is kept in this module so that a PostgreSQL backend only has to replace
+it; repositories use portable SQL (`INSERT ... ON CONFLICT`, `?` placeholders).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 5000
+MIGRATIONS_PACKAGE = "storage.migrations"
+
+Row = sqlite3.Row
+
+
+def encode_time(moment: datetime) -> str:
+    """Store instants as fixed-width UTC ISO-8601 text, so `<=` in SQL orders them correctly."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetimes are ambiguous; pass an aware datetime")
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def decode_time(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    return datetime.fromisoformat(value).astimezone(UTC)
+
+
+def _split_statements(script: str) -> list[str]:
+    statements: list[str] = []
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            statements.append(pending.strip())
+            pending = ""
+    if pending.strip():
+        raise ValueError(f"incomplete SQL statement in migration: {pending.strip()[:60]!r}")
+    return statements
+
+
+def load_migrations() -> list[tuple[int, str, str]]:
+    """Numbered `.sql` files of `storage/migrations`, as (version, name, script) in order."""
+    found = []
+    for entry in resources.files(MIGRATIONS_PACKAGE).iterdir():
+        if entry.name.endswith(".sql"):
+            version = int(entry.name.split("_", 1)[0])
+            found.append((version, entry.name, entry.read_text(encoding="utf-8")))
+    found.sort()
+    versions = [version for version, _, _ in found]
+    if versions != list(range(1, len(found) + 1)):
+        raise RuntimeError(f"migration numbers must run 1..n without gaps, found {versions}")
+    return found
+
+
+class Database:
+    """One connection per process. Writers serialise on an asyncio lock around `BEGIN IMMEDIATE`."""
+
+    def __init__(self, connection: aiosqlite.Connection, path: Path) -> None:
+        self._connection = connection
+        self._write_lock = asyncio.Lock()
+        self.path = path
+
+    @classmethod
+    async def open(cls, path: Path | str) -> Database:
+        path = Path(path)
+        if str(path) != ":memory:":
+            path.parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: transactions are opened explicitly, never implicitly by sqlite3.
+        connection = await aiosqlite.connect(path, isolation_level=None)
+        connection.row_factory = sqlite3.Row
+        await connection.execute("PRAGMA journal_mode = WAL")
+        await connection.execute("PRAGMA foreign_keys = ON")
+        await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        # NORMAL is durable across application crashes in WAL mode; only a power loss can
+        # drop the last commits, which FULL would protect at one fsync per commit.
+        await connection.execute("PRAGMA synchronous = NORMAL")
+        return cls(connection, path)
+
+    async def close(self) -> None:
+        async with self._write_lock:
+            await self._connection.close()
+
+    async def schema_version(self) -> int:
+        row = await self.fetch_one("PRAGMA user_version")
+        return int(row[0]) if row else 0
+
+    async def migrate(self) -> int:
+        """Apply every migration newer than `user_version`, all in one transaction."""
+        current = await self.schema_version()
+        pending = [m for m in load_migrations() if m[0] > current]
+        if not pending:
+            return current
+        async with self.transaction() as connection:
+            for version, name, script in pending:
+                log.info("Applying migration %s", name)
+                for statement in _split_statements(script):
+                    await connection.execute(statement)
+                # PRAGMA takes no placeholders; the version is an int read from a file name.
+                await connection.execute(f"PRAGMA user_version = {int(version)}")
+        return pending[-1][0]
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A write transaction; rules that span statements run inside one of these."""
+        async with self._write_lock:
+            await self._connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._connection
+            except BaseException:
+                await self._connection.execute("ROLLBACK")
+                raise
+            else:
+                await self._connection.execute("COMMIT")
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """One write statement in its own transaction; returns the affected row count."""
+        async with self.transaction() as connection:
+            cursor = await connection.execute(sql, params)
+            return cursor.rowcount
+
+    async def execute_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        async with self.transaction() as connection:
+            await connection.executemany(sql, rows)
+
+    async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        async with self._connection.execute(sql, params) as cursor:
+            return await cursor.fetchone()
+
+    async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        async with self._connection.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())

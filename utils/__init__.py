@@ -1,0 +1,1 @@
+"""Pure helpers: no Discord, no database."""
