@@ -74,7 +74,9 @@ class Settings:
         raw_path = get("DATABASE_PATH")
         database_path = Path(raw_path) if raw_path else DEFAULT_DATABASE_PATH
         if database_path.exists() and database_path.is_dir():
-            raise ConfigError(f"DATABASE_PATH={raw_path!r} is a directory: point it at a file such as data/rollcall.db.")
+            raise ConfigError(
+                f"DATABASE_PATH={raw_path!r} is a directory: point it at a file such as data/rollcall.db."
+            )
 
         raw_log_file = get("LOG_FILE")
         return cls(

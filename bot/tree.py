@@ -53,7 +53,9 @@ async def report_interaction_error(interaction: discord.Interaction, error: Base
             interaction.user.id if interaction.user else None,
             exc_info=(type(original), original, original.__traceback__),
         )
-        message = f"Sorry, something went wrong on my side. Error id: `{error_id}` (an admin can find it in the bot's log)."
+        message = (
+            f"Sorry, something went wrong on my side. Error id: `{error_id}` (an admin can find it in the bot's log)."
+        )
     try:
         await send_reply(interaction, message, ephemeral=True)
     except discord.HTTPException:

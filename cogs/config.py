@@ -162,7 +162,9 @@ class Config(commands.Cog):
             _check_range("Late after", late_after_minutes, LATE_RANGE, "minutes")
             changes["late_after_minutes"] = late_after_minutes
         if verification_timeout_minutes is not None:
-            _check_range("The verification timeout", verification_timeout_minutes, VERIFICATION_TIMEOUT_RANGE, "minutes")
+            _check_range(
+                "The verification timeout", verification_timeout_minutes, VERIFICATION_TIMEOUT_RANGE, "minutes"
+            )
             changes["verification_timeout_minutes"] = verification_timeout_minutes
         if reminder_offsets is not None:
             try:

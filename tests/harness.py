@@ -321,9 +321,7 @@ class FakeDiscord:
             kind = "message"
         message = self._message_payload(channel_id, body, files)
         self.messages[int(message["id"])] = message
-        self._record(
-            Sent(kind, body, files, channel_id=channel_id, message_id=int(message["id"]), user_id=user_id)
-        )
+        self._record(Sent(kind, body, files, channel_id=channel_id, message_id=int(message["id"]), user_id=user_id))
         return message
 
     async def _edit_message(self, params, body, files, kwargs):
@@ -480,9 +478,7 @@ class FakeDiscord:
             raise not_found(10008, "Unknown Message")
         message.update({k: v for k, v in body.items() if k != "attachments"})
         interaction_id = self._interaction_for_token(params["token"])
-        self._record(
-            Sent("edit_response", body, files, message_id=message_id, interaction_id=interaction_id)
-        )
+        self._record(Sent("edit_response", body, files, message_id=message_id, interaction_id=interaction_id))
         return message
 
     async def _delete_webhook_message(self, params, body, files, kwargs):
@@ -764,7 +760,7 @@ class Harness:
         return command
 
     def _option_value(self, option_type: AppCommandOptionType, value: Any, resolved: dict[str, dict]) -> Any:
-        if isinstance(value, discord.Member) or isinstance(value, discord.User):
+        if isinstance(value, (discord.Member, discord.User)):
             resolved.setdefault("users", {})[str(value.id)] = _user_payload(value)
             if isinstance(value, discord.Member):
                 member = {k: v for k, v in self._member_payload(value, self.guild.text_channels[0]).items()}
@@ -850,7 +846,9 @@ class Harness:
     ) -> dict[str, Any]:
         stored = self._stored(message)
         if custom_id not in list(iter_custom_ids(stored.get("components") or [])):
-            raise AssertionError(f"{custom_id!r} is not on that message; it has {list(iter_custom_ids(stored.get('components') or []))}")
+            raise AssertionError(
+                f"{custom_id!r} is not on that message; it has {list(iter_custom_ids(stored.get('components') or []))}"
+            )
         channel = self.guild.get_channel(int(stored["channel_id"])) or self.channel("general")
         payload = self._base_payload(3, user, channel)
         payload["message"] = stored
@@ -920,7 +918,7 @@ class Harness:
             ]
             if not pending:
                 return
-            done, still = await asyncio.wait(pending, timeout=TASK_WAIT_SECONDS)
+            _done, still = await asyncio.wait(pending, timeout=TASK_WAIT_SECONDS)
             if still:
                 raise AssertionError(f"interaction tasks did not finish in {TASK_WAIT_SECONDS} s: {still}")
 
