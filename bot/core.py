@@ -13,6 +13,7 @@ from bot.clock import Clock, SystemClock
 from bot.scheduler import JobScheduler
 from bot.tree import RollcallTree
 from config import Settings
+from storage.attendance import AttendanceRepository
 from storage.audit import AuditRepository
 from storage.database import Database
 from storage.guild_config import GuildConfigRepository
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 EXTENSIONS = (
     "cogs.config",
     "cogs.help",
+    "cogs.attendance",
 )
 
 
@@ -39,6 +41,7 @@ class Rollcall(commands.Bot):
     audit: AuditRepository
     guild_configs: GuildConfigRepository
     meta: MetaRepository
+    attendance: AttendanceRepository
 
     def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
         super().__init__(
@@ -58,6 +61,7 @@ class Rollcall(commands.Bot):
         self.audit = AuditRepository(self.db)
         self.guild_configs = GuildConfigRepository(self.db, self.audit)
         self.meta = MetaRepository(self.db)
+        self.attendance = AttendanceRepository(self.db, self.audit)
 
         for extension in EXTENSIONS:
             await self.load_extension(extension)
@@ -91,6 +95,10 @@ class Rollcall(commands.Bot):
         await self.meta.set(key, current)
         log.info("Synced %d commands (%s)", len(synced), scope)
         return True
+
+    async def on_ready(self) -> None:
+        log.info("Connected as %s (%s) to %d guilds", self.user, self.user.id if self.user else "?", len(self.guilds))
+        self.jobs.resume()
 
     async def run_due_jobs(self) -> None:
         """Run, once, every scheduled action due at the clock's now (the scheduler's own path)."""

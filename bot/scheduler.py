@@ -27,7 +27,7 @@ class JobScheduler:
         self._clock = clock
         # With an injected clock APScheduler would still read the wall clock, so it stays
         # paused: jobs are registered (and inspectable) but time is driven by run_due().
-        self._live = live
+        self.live = live
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         self._runners: dict[str, Runner] = {}
         self._locks: dict[str, asyncio.Lock] = {}
@@ -37,8 +37,17 @@ class JobScheduler:
         self._locks[kind] = asyncio.Lock()
 
     def start(self) -> None:
+        """Start paused: jobs that need guilds and members must wait for the gateway's READY."""
         if not self._scheduler.running:
-            self._scheduler.start(paused=not self._live)
+            self._scheduler.start(paused=True)
+
+    def resume(self) -> None:
+        if self.live and self._scheduler.running:
+            self._scheduler.resume()
+
+    def wakeup(self) -> None:
+        """Re-check due jobs now (after the wall clock jumped, as in the wiring test)."""
+        self._scheduler.wakeup()
 
     def shutdown(self) -> None:
         if self._scheduler.running:
@@ -56,7 +65,11 @@ class JobScheduler:
             misfire_grace_time=None,
         )
 
-    def schedule_every(self, kind: str, row_id: int, seconds: int, start: datetime) -> None:
+    def schedule_every(
+        self, kind: str, row_id: int, seconds: int, start: datetime, *, first_run: datetime | None = None
+    ) -> None:
+        """Wake `kind`'s runner every `seconds` from `start`; `first_run` adds an earlier first wake."""
+        extra = {"next_run_time": first_run} if first_run is not None else {}
         self._scheduler.add_job(
             self.run_kind,
             "interval",
@@ -67,6 +80,7 @@ class JobScheduler:
             replace_existing=True,
             coalesce=True,
             misfire_grace_time=None,
+            **extra,
         )
 
     def cancel(self, kind: str, row_id: int) -> None:

@@ -77,3 +77,18 @@ class RollcallView(discord.ui.View):
 class RollcallModal(discord.ui.Modal):
     async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
         await report_interaction_error(interaction, error, where=f"modal {self.title!r}")
+
+
+class GuardedItem:
+    """Mixin for DynamicItems: discord.py drops exceptions from their checks silently and only
+    logs those from callbacks, so the work goes in `run` and failures reach the member."""
+
+    async def run(self, interaction: discord.Interaction) -> None:
+        raise NotImplementedError
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        try:
+            await self.run(interaction)
+        except Exception as error:
+            custom_id = getattr(getattr(self, "item", None), "custom_id", "?")
+            await report_interaction_error(interaction, error, where=f"component {custom_id}")

@@ -800,8 +800,10 @@ class Harness:
         user: discord.Member,
         channel: discord.abc.GuildChannel | None = None,
         focused: str | None = None,
-        **options: Any,
+        options: dict[str, Any] | None = None,
+        **more_options: Any,
     ) -> dict[str, Any]:
+        options = {**(options or {}), **more_options}
         command = self._find_command(qualified_name)
         channel = channel or self.channel("general")
         resolved: dict[str, dict] = {}
@@ -928,11 +930,15 @@ class Harness:
         *,
         user: discord.Member | str,
         channel: discord.abc.GuildChannel | str | None = None,
-        **options: Any,
+        options: dict[str, Any] | None = None,
+        **more_options: Any,
     ) -> InteractionResult:
+        """Run a slash command. Options go as keywords; `options=` carries names that clash with
+        the harness's own (an option called `channel` or `user`)."""
         user = self.member(user) if isinstance(user, str) else user
         channel = self.channel(channel) if isinstance(channel, str) else channel
-        return await self.dispatch(self.command_payload(qualified_name, user=user, channel=channel, **options))
+        merged = {**(options or {}), **more_options}
+        return await self.dispatch(self.command_payload(qualified_name, user=user, channel=channel, options=merged))
 
     async def autocomplete(
         self,
@@ -941,11 +947,13 @@ class Harness:
         *,
         user: discord.Member | str,
         channel: discord.abc.GuildChannel | str | None = None,
-        **options: Any,
+        options: dict[str, Any] | None = None,
+        **more_options: Any,
     ) -> list[dict[str, Any]]:
         user = self.member(user) if isinstance(user, str) else user
         channel = self.channel(channel) if isinstance(channel, str) else channel
-        payload = self.command_payload(qualified_name, user=user, channel=channel, focused=focused, **options)
+        merged = {**(options or {}), **more_options}
+        payload = self.command_payload(qualified_name, user=user, channel=channel, focused=focused, options=merged)
         return (await self.dispatch(payload)).choices
 
     async def click(

@@ -1,0 +1,591 @@
+"""Live roll call: rotating codes, /here, late and absent, corrections and exports."""
+
+from __future__ import annotations
+
+import io
+import logging
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.checks import AUDIENCE_ORGANIZER, ensure_can_post, staff_only
+from bot.errors import InvalidInput, NotAllowed, NotFound
+from bot.replies import send_reply
+from cogs.attendance.views import (
+    SessionsPageButton,
+    closed_message_embed,
+    code_message_embed,
+    counts_line,
+    render_sessions_page,
+    session_csv,
+    session_csv_name,
+    session_label,
+)
+from storage.attendance import (
+    MAX_FAILURES,
+    AttendanceRepository,
+    AttendanceSession,
+    SessionAlreadyOpen,
+    Submission,
+)
+from storage.guild_config import GuildConfig
+from utils.codes import Verdict, check_code, new_secret, window_at, window_code, window_start
+from utils.timefmt import discord_timestamp
+
+if TYPE_CHECKING:
+    from bot.core import Rollcall
+
+log = logging.getLogger(__name__)
+
+ROTATE_JOB = "attendance.rotate"
+CLOSE_JOB = "attendance.close"
+MAX_DURATION_MINUTES = 24 * 60
+STATUS_CHOICES = [app_commands.Choice(name=status, value=status) for status in ("present", "late", "absent", "excused")]
+
+
+class Attendance(commands.Cog):
+    attendance_group = app_commands.Group(
+        name="attendance",
+        description="Run live roll calls with rotating codes",
+        guild_only=True,
+        default_permissions=discord.Permissions(manage_guild=True),
+        extras={"audience": AUDIENCE_ORGANIZER},
+    )
+    dynamic_items = (SessionsPageButton,)
+
+    def __init__(self, bot: Rollcall, sessions: AttendanceRepository) -> None:
+        self.bot = bot
+        self.sessions = sessions
+        # Caches of rows, rebuilt from the database at load and updated after each commit,
+        # so the /here hot path needs no read queries.
+        self._open_by_channel: dict[int, AttendanceSession] = {}
+        self._failures: dict[int, dict[int, int]] = {}
+        # Sessions found open at start-up: their code message is checked (or re-posted) first.
+        self._resumed: set[int] = set()
+
+    async def cog_load(self) -> None:
+        self.bot.jobs.register(CLOSE_JOB, self.close_due_sessions)
+        self.bot.jobs.register(ROTATE_JOB, self.rotate_due_messages)
+        for session in await self.sessions.list_open():
+            self._open_by_channel[session.channel_id] = session
+            self._failures[session.id] = await self.sessions.failures(session.id)
+
+    async def cog_unload(self) -> None:
+        await self.sessions.flush()
+
+    async def reconcile(self) -> None:
+        """Rebuild the jobs of every open session from its row."""
+        now = self.bot.clock.now()
+        for session in self._open_by_channel.values():
+            self._resumed.add(session.id)
+            self._schedule(session, first_run=now)
+
+    def _schedule(self, session: AttendanceSession, *, first_run: datetime | None = None) -> None:
+        self.bot.jobs.schedule_every(
+            ROTATE_JOB,
+            session.id,
+            session.interval_seconds,
+            session.opened_at + timedelta(seconds=session.interval_seconds),
+            first_run=first_run,
+        )
+        if session.closes_at is not None:
+            self.bot.jobs.schedule_at(CLOSE_JOB, session.id, session.closes_at)
+
+    def _unschedule(self, session_id: int) -> None:
+        self.bot.jobs.cancel(ROTATE_JOB, session_id)
+        self.bot.jobs.cancel(CLOSE_JOB, session_id)
+
+    # ---- the code message ---------------------------------------------------------------
+
+    def _current_code(self, session: AttendanceSession, now: datetime) -> tuple[int, str, datetime]:
+        window = window_at(session.opened_at, session.interval_seconds, now)
+        code = window_code(session.secret, window, session.code_length)
+        return window, code, window_start(session.opened_at, session.interval_seconds, window + 1)
+
+    async def _code_embed(self, session: AttendanceSession, now: datetime) -> tuple[int, discord.Embed]:
+        window, code, window_ends = self._current_code(session, now)
+        counts = await self.sessions.counts(session.id)
+        answered = counts["present"] + counts["late"]
+        return window, code_message_embed(session, code=code, window_ends=window_ends, answered=answered)
+
+    async def _show_code(self, session: AttendanceSession, now: datetime) -> AttendanceSession | None:
+        """Edit the code message, re-posting it if it was deleted. Returns the session as it is
+        now, or None when its channel is gone (the session is then closed and reported)."""
+        window, embed = await self._code_embed(session, now)
+        channel = self.bot.get_partial_messageable(session.channel_id, guild_id=session.guild_id)
+        if session.message_id is not None:
+            try:
+                await channel.get_partial_message(session.message_id).edit(embed=embed)
+            except discord.NotFound:
+                log.info("Code message of session %s was deleted; posting it again", session.id)
+            else:
+                await self.sessions.set_shown_window(session.id, window)
+                return session
+        try:
+            message = await channel.send(embed=embed)
+        except discord.NotFound:
+            log.warning("Channel %s of session %s is gone; closing the session", session.channel_id, session.id)
+            await self._close(session, closed_by=None, now=now, reason="its channel was deleted")
+            return None
+        except discord.Forbidden:
+            log.warning("Cannot post the code of session %s in channel %s", session.id, session.channel_id)
+            await self._notify_admins(
+                session.guild_id,
+                f"⚠️ I can't post the code of roll call #{session.id} in <#{session.channel_id}>: give my role "
+                "View Channel, Send Messages and Embed Links there.",
+            )
+            return session
+        await self.sessions.set_message(session.id, message.id)
+        await self.sessions.set_shown_window(session.id, window)
+        refreshed = await self.sessions.get(session.id)
+        if refreshed is not None and refreshed.is_open:
+            self._open_by_channel[refreshed.channel_id] = refreshed
+        return refreshed
+
+    async def rotate_due_messages(self, now: datetime) -> None:
+        """Scheduled: show the new code on every open session whose window has moved on."""
+        for session in await self.sessions.list_open():
+            if session.closes_at is not None and session.closes_at <= now:
+                continue
+            window = window_at(session.opened_at, session.interval_seconds, now)
+            if window <= session.shown_window and session.id not in self._resumed:
+                continue
+            self._resumed.discard(session.id)
+            await self._show_code(session, now)
+
+    async def close_due_sessions(self, now: datetime) -> None:
+        """Scheduled: close sessions whose duration is over. Each closes once (the row decides)."""
+        for session in await self.sessions.due_to_close(now):
+            await self._close(session, closed_by=None, now=now, reason="its time was up")
+
+    # ---- closing ------------------------------------------------------------------------
+
+    def _absentees(self, session: AttendanceSession) -> tuple[list[tuple[int, str, str]], str | None]:
+        if session.expected_role_id is None:
+            return [], None
+        guild = self.bot.get_guild(session.guild_id)
+        role = guild.get_role(session.expected_role_id) if guild else None
+        if role is None:
+            return [], "The expected role no longer exists, so no absences were recorded."
+        members = [member for member in role.members if not member.bot]
+        return [(member.id, member.name, member.display_name) for member in members], None
+
+    async def _close(
+        self, session: AttendanceSession, *, closed_by: int | None, now: datetime, reason: str | None = None
+    ) -> tuple[AttendanceSession, dict[str, int], str | None] | None:
+        absentees, warning = self._absentees(session)
+        if not await self.sessions.close(session.id, now=now, closed_by=closed_by, absentees=absentees):
+            return None
+        self._open_by_channel.pop(session.channel_id, None)
+        self._failures.pop(session.id, None)
+        self._resumed.discard(session.id)
+        self._unschedule(session.id)
+        closed = await self.sessions.get(session.id)
+        assert closed is not None
+        counts = await self.sessions.counts(session.id)
+        if closed.message_id is not None:
+            message = self.bot.get_partial_messageable(closed.channel_id).get_partial_message(closed.message_id)
+            try:
+                await message.edit(embed=closed_message_embed(closed, counts))
+            except discord.HTTPException as error:
+                log.info("Could not mark the code message of session %s closed: %s", closed.id, error)
+        await self._post_close_report(closed, counts, closed_by=closed_by, reason=reason, warning=warning)
+        return closed, counts, warning
+
+    async def _post_close_report(
+        self,
+        session: AttendanceSession,
+        counts: dict[str, int],
+        *,
+        closed_by: int | None,
+        reason: str | None,
+        warning: str | None,
+    ) -> None:
+        config = await self.bot.guild_configs.get(session.guild_id)
+        who = f"by <@{closed_by}>" if closed_by else f"automatically ({reason})" if reason else "automatically"
+        text = f"Roll call #{session.id} in <#{session.channel_id}> closed {who}.\n{counts_line(counts)}"
+        if warning:
+            text += f"\n⚠️ {warning}"
+        lockouts = await self.sessions.lockouts(session.id)
+        if lockouts:
+            text += "\nLocked out after 5 wrong codes: " + ", ".join(f"<@{user_id}>" for user_id, _ in lockouts)
+        file = await self._csv_file(session, config)
+        delivered = await self._send_to_channel(config.admin_channel_id, text, file=file)
+        if not delivered:
+            # No usable admin channel: the report goes to whoever opened the roll call.
+            await self._dm_user(session.opened_by, text, file=await self._csv_file(session, config))
+        await self._log(config, f"🗒️ {text.splitlines()[0]}")
+
+    async def _csv_file(self, session: AttendanceSession, config: GuildConfig) -> discord.File:
+        records = await self.sessions.records(session.id)
+        guild = self.bot.get_guild(session.guild_id)
+
+        def name_of(user_id: int) -> str | None:
+            member = guild.get_member(user_id) if guild else None
+            return member.display_name if member else None
+
+        data = session_csv(records, config.timezone, name_of)
+        return discord.File(io.BytesIO(data), filename=session_csv_name(session))
+
+    # ---- delivery helpers ---------------------------------------------------------------
+
+    async def _send_to_channel(self, channel_id: int | None, text: str, *, file: discord.File | None = None) -> bool:
+        if channel_id is None:
+            return False
+        channel = self.bot.get_channel(channel_id)
+        if not isinstance(channel, discord.abc.Messageable):
+            return False
+        try:
+            await channel.send(
+                text, file=file or discord.utils.MISSING, allowed_mentions=discord.AllowedMentions.none()
+            )
+        except discord.HTTPException as error:
+            log.warning("Could not post in channel %s: %s", channel_id, error)
+            return False
+        return True
+
+    async def _dm_user(self, user_id: int, text: str, *, file: discord.File | None = None) -> bool:
+        user = self.bot.get_user(user_id)
+        if user is None:
+            return False
+        try:
+            await user.send(text, file=file or discord.utils.MISSING)
+        except discord.Forbidden:
+            log.info("DMs closed for user %s; report not delivered", user_id)
+            return False
+        return True
+
+    async def _notify_admins(self, guild_id: int, text: str) -> None:
+        config = await self.bot.guild_configs.get(guild_id)
+        await self._send_to_channel(config.admin_channel_id, text)
+
+    async def _log(self, config: GuildConfig, text: str) -> None:
+        await self._send_to_channel(config.log_channel_id, text)
+
+    # ---- session lookup -----------------------------------------------------------------
+
+    async def _session_option(self, guild_id: int, session_id: int | None) -> AttendanceSession:
+        if session_id is not None:
+            session = await self.sessions.get_in_guild(guild_id, session_id)
+            if session is None:
+                raise NotFound(
+                    f"There is no roll call #{session_id} in this server. Start typing in the `session` option "
+                    "to pick one from the list."
+                )
+            return session
+        session = await self.sessions.latest(guild_id)
+        if session is None:
+            raise NotFound("There are no roll calls yet. Open one with `/attendance open`.")
+        return session
+
+    def _open_sessions_in(self, guild_id: int) -> list[AttendanceSession]:
+        return [s for s in self._open_by_channel.values() if s.guild_id == guild_id]
+
+    async def session_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice]:
+        config = await self.bot.guild_configs.get(interaction.guild_id)
+        choices = []
+        for session in await self.sessions.search_recent(interaction.guild_id, limit=100):
+            channel = interaction.guild.get_channel(session.channel_id) if interaction.guild else None
+            label = session_label(session, channel.name if channel else None, config.timezone)
+            if current.strip().lower().lstrip("#") in label.lower():
+                choices.append(app_commands.Choice(name=label[:100], value=session.id))
+            if len(choices) == 25:
+                break
+        return choices
+
+    # ---- commands -----------------------------------------------------------------------
+
+    @attendance_group.command(name="open", description="Open a roll call with a rotating code in a channel")
+    @app_commands.describe(
+        channel="Where the code is shown and /here is answered (default: the attendance channel)",
+        interval="Seconds between code changes (default: the server setting)",
+        length="Characters per code, 3 to 8 (default: the server setting)",
+        duration="Minutes until the roll call closes by itself (default: stays open until closed)",
+        expected_role="Members of this role who do not answer are recorded absent at close",
+    )
+    @staff_only()
+    async def attendance_open(
+        self,
+        interaction: discord.Interaction,
+        channel: discord.TextChannel | None = None,
+        interval: app_commands.Range[int, 5, 3600] | None = None,
+        length: app_commands.Range[int, 3, 8] | None = None,
+        duration: app_commands.Range[int, 1, MAX_DURATION_MINUTES] | None = None,
+        expected_role: discord.Role | None = None,
+    ) -> None:
+        config = await self.bot.guild_configs.get(interaction.guild_id)
+        if channel is None:
+            channel = interaction.guild.get_channel(config.attendance_channel_id or 0)
+            if not isinstance(channel, discord.TextChannel):
+                raise InvalidInput(
+                    "Pick a `channel`, or set a default with `/config set attendance_channel`, then try again."
+                )
+        interval = config.code_interval_seconds if interval is None else interval
+        length = config.code_length if length is None else length
+        if not 5 <= interval <= 3600:
+            raise InvalidInput(f"The interval must be between 5 and 3600 seconds; you gave {interval}.")
+        if not 3 <= length <= 8:
+            raise InvalidInput(f"The code length must be between 3 and 8 characters; you gave {length}.")
+        if duration is not None and not 1 <= duration <= MAX_DURATION_MINUTES:
+            raise InvalidInput(
+                f"The duration must be between 1 and {MAX_DURATION_MINUTES} minutes; you gave {duration}."
+            )
+        if expected_role is not None and expected_role.is_default():
+            raise InvalidInput("@everyone can't be the expected role: pick the class's role.")
+        grace = min(config.grace_seconds, interval - 1)
+        ensure_can_post(channel)
+        now = self.bot.clock.now()
+        try:
+            session = await self.sessions.open_session(
+                guild_id=interaction.guild_id,
+                channel_id=channel.id,
+                opened_by=interaction.user.id,
+                opened_at=now,
+                closes_at=now + timedelta(minutes=duration) if duration else None,
+                secret=new_secret(),
+                interval_seconds=interval,
+                code_length=length,
+                grace_seconds=grace,
+                late_after_minutes=config.late_after_minutes,
+                expected_role_id=expected_role.id if expected_role else None,
+            )
+        except SessionAlreadyOpen:
+            raise InvalidInput(
+                f"A roll call is already open in {channel.mention}. Close it with `/attendance close` first, "
+                "or open this one in another channel."
+            ) from None
+        _, embed = await self._code_embed(session, now)
+        try:
+            message = await channel.send(embed=embed)
+        except discord.HTTPException:
+            await self.sessions.discard(session.id)
+            raise
+        await self.sessions.set_message(session.id, message.id)
+        session = await self.sessions.get(session.id)
+        assert session is not None
+        self._open_by_channel[channel.id] = session
+        self._failures[session.id] = {}
+        self._schedule(session)
+        closes = f", closes {discord_timestamp(session.closes_at, 'R')}" if session.closes_at else ""
+        await send_reply(
+            interaction,
+            f"Roll call #{session.id} is open in {channel.mention}: a {length}-character code changes every "
+            f"{interval} s{closes}. Close it with `/attendance close`.",
+        )
+
+    @app_commands.command(name="here", description="Answer the roll call with the code shown in this channel")
+    @app_commands.describe(code="The code shown on the roll-call message right now")
+    @app_commands.guild_only()
+    async def here(self, interaction: discord.Interaction, code: app_commands.Range[str, 1, 32]) -> None:
+        now = self.bot.clock.now()
+        session = self._open_by_channel.get(interaction.channel_id)
+        if session is None or (session.closes_at is not None and now >= session.closes_at):
+            elsewhere = [s for s in self._open_sessions_in(interaction.guild_id) if s is not session]
+            if elsewhere:
+                where = ", ".join(f"<#{s.channel_id}>" for s in elsewhere)
+                raise InvalidInput(f"There is no roll call in this channel. Type `/here` in {where}, where it is open.")
+            raise NotFound("There is no roll call open right now. Wait until your teacher opens one.")
+        failures = self._failures.setdefault(session.id, {})
+        user = interaction.user
+        if failures.get(user.id, 0) >= MAX_FAILURES:
+            raise NotAllowed(
+                "You entered 5 wrong or expired codes, so you are locked out of this roll call. "
+                "Ask your teacher to mark you."
+            )
+        verdict = check_code(
+            code,
+            secret=session.secret,
+            opened_at=session.opened_at,
+            interval_seconds=session.interval_seconds,
+            grace_seconds=session.grace_seconds,
+            length=session.code_length,
+            now=now,
+        )
+        if not verdict.accepted:
+            result = await self.sessions.record_failure(session.id, user.id, now)
+            failures[user.id] = result.failures
+            if result.locked:
+                raise NotAllowed(
+                    "That was your 5th wrong or expired code, so you are now locked out of this roll call. "
+                    "Ask your teacher to mark you."
+                )
+            left = MAX_FAILURES - result.failures
+            tries = f"{left} {'try' if left == 1 else 'tries'} left"
+            if verdict is Verdict.EXPIRED:
+                raise InvalidInput(f"That code has expired. Type the code shown now ({tries}).")
+            raise InvalidInput(f"That code is wrong. Check the code on the roll-call message ({tries}).")
+        late = now >= session.opened_at + timedelta(minutes=session.late_after_minutes)
+        status = "late" if late else "present"
+        await self.sessions.record_submission(
+            Submission(
+                session_id=session.id,
+                user_id=user.id,
+                status=status,
+                submitted_at=now,
+                user_name=user.name,
+                display_name=user.display_name,
+            )
+        )
+        if late:
+            minutes = int((now - session.opened_at).total_seconds() // 60)
+            text = f"🕒 You're marked **late** for roll call #{session.id} ({minutes} min after it opened)."
+        else:
+            text = f"✅ You're marked **present** for roll call #{session.id}."
+        await send_reply(interaction, text)
+
+    @attendance_group.command(name="close", description="Close an open roll call and post its report")
+    @app_commands.describe(
+        channel="The channel whose roll call to close (needed when several are open)",
+        session="The roll call to close",
+    )
+    @app_commands.autocomplete(session=session_autocomplete)
+    @staff_only()
+    async def attendance_close(
+        self,
+        interaction: discord.Interaction,
+        channel: discord.TextChannel | None = None,
+        session: int | None = None,
+    ) -> None:
+        open_sessions = self._open_sessions_in(interaction.guild_id)
+        if session is not None:
+            target = await self._session_option(interaction.guild_id, session)
+            if not target.is_open:
+                raise InvalidInput(f"Roll call #{target.id} is already closed.")
+        elif channel is not None:
+            target = self._open_by_channel.get(channel.id)
+            if target is None:
+                raise NotFound(f"There is no open roll call in {channel.mention}.")
+        elif len(open_sessions) == 1:
+            target = open_sessions[0]
+        elif not open_sessions:
+            raise NotFound("There is no open roll call to close.")
+        else:
+            where = ", ".join(f"<#{s.channel_id}>" for s in open_sessions)
+            raise InvalidInput(f"Several roll calls are open ({where}): pick one with the `channel` option.")
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        outcome = await self._close(target, closed_by=interaction.user.id, now=self.bot.clock.now())
+        if outcome is None:
+            raise InvalidInput(f"Roll call #{target.id} was already closed.")
+        closed, counts, warning = outcome
+        config = await self.bot.guild_configs.get(interaction.guild_id)
+        where = f"The CSV is posted in <#{config.admin_channel_id}>." if config.admin_channel_id else ""
+        text = f"Closed roll call #{closed.id} in <#{closed.channel_id}>: {counts_line(counts)}. {where}".strip()
+        if warning:
+            text += f"\n⚠️ {warning}"
+        await send_reply(interaction, text)
+
+    @attendance_group.command(name="status", description="Show open roll calls, their counts and locked-out members")
+    @staff_only()
+    async def attendance_status(self, interaction: discord.Interaction) -> None:
+        now = self.bot.clock.now()
+        open_sessions = self._open_sessions_in(interaction.guild_id)
+        embed = discord.Embed(title="Roll call status", colour=discord.Colour.green())
+        if not open_sessions:
+            latest = await self.sessions.latest(interaction.guild_id)
+            embed.description = "No roll call is open."
+            if latest is not None:
+                counts = await self.sessions.counts(latest.id)
+                embed.description += f"\nLast: #{latest.id} in <#{latest.channel_id}> — {counts_line(counts)}"
+        for session in open_sessions:
+            counts = await self.sessions.counts(session.id)
+            lockouts = await self.sessions.lockouts(session.id)
+            _, _, window_ends = self._current_code(session, now)
+            lines = [
+                f"Opened {discord_timestamp(session.opened_at, 'R')} by <@{session.opened_by}>",
+                counts_line(counts),
+                f"Code changes every {session.interval_seconds} s (next {discord_timestamp(window_ends, 'R')})",
+            ]
+            if session.closes_at:
+                lines.append(f"Closes {discord_timestamp(session.closes_at, 'R')}")
+            if lockouts:
+                lines.append("Locked out: " + ", ".join(f"<@{user_id}>" for user_id, _ in lockouts))
+            else:
+                lines.append("Locked out: nobody")
+            embed.add_field(
+                name=f"#{session.id} in #{self._channel_name(session)}", value="\n".join(lines), inline=False
+            )
+        await send_reply(interaction, embed=embed)
+
+    def _channel_name(self, session: AttendanceSession) -> str:
+        channel = self.bot.get_channel(session.channel_id)
+        return getattr(channel, "name", str(session.channel_id))
+
+    @attendance_group.command(name="sessions", description="List recent roll calls with their counts")
+    @staff_only()
+    async def attendance_sessions(self, interaction: discord.Interaction) -> None:
+        embed, view = await render_sessions_page(self.bot, interaction.guild_id, 0)
+        await send_reply(interaction, embed=embed, view=view)
+
+    @attendance_group.command(name="mark", description="Set a member's status in a roll call by hand")
+    @app_commands.describe(
+        member="The member to mark",
+        status="present, late, absent or excused",
+        session="The roll call (default: the latest one)",
+    )
+    @app_commands.choices(status=STATUS_CHOICES)
+    @app_commands.autocomplete(session=session_autocomplete)
+    @staff_only()
+    async def attendance_mark(
+        self,
+        interaction: discord.Interaction,
+        member: discord.User,
+        status: app_commands.Choice[str],
+        session: int | None = None,
+    ) -> None:
+        if member.bot:
+            raise InvalidInput("Bots don't take part in roll calls.")
+        target = await self._session_option(interaction.guild_id, session)
+        before = await self.sessions.mark(
+            target,
+            user_id=member.id,
+            user_name=member.name,
+            display_name=member.display_name,
+            status=status.value,
+            actor_id=interaction.user.id,
+            now=self.bot.clock.now(),
+        )
+        was = f"was {before}" if before else "had no record"
+        text = f"{member.mention} is now **{status.value}** in roll call #{target.id} ({was})."
+        await send_reply(interaction, text)
+        config = await self.bot.guild_configs.get(interaction.guild_id)
+        await self._log(
+            config,
+            f"✏️ {interaction.user.mention} marked {member.mention} {status.value} in roll call #{target.id} ({was}).",
+        )
+
+    @attendance_group.command(name="unmark", description="Remove a member's record from a roll call")
+    @app_commands.describe(
+        member="The member whose record to remove", session="The roll call (default: the latest one)"
+    )
+    @app_commands.autocomplete(session=session_autocomplete)
+    @staff_only()
+    async def attendance_unmark(
+        self, interaction: discord.Interaction, member: discord.User, session: int | None = None
+    ) -> None:
+        target = await self._session_option(interaction.guild_id, session)
+        before = await self.sessions.unmark(
+            target, user_id=member.id, actor_id=interaction.user.id, now=self.bot.clock.now()
+        )
+        if before is None:
+            raise NotFound(f"{member.mention} has no record in roll call #{target.id}; nothing was changed.")
+        await send_reply(interaction, f"Removed {member.mention}'s record ({before}) from roll call #{target.id}.")
+        config = await self.bot.guild_configs.get(interaction.guild_id)
+        await self._log(
+            config,
+            f"✏️ {interaction.user.mention} removed {member.mention}'s record ({before}) from roll call #{target.id}.",
+        )
+
+    @attendance_group.command(name="export", description="Download a roll call as a CSV file")
+    @app_commands.describe(session="The roll call (default: the latest one)")
+    @app_commands.autocomplete(session=session_autocomplete)
+    @staff_only()
+    async def attendance_export(self, interaction: discord.Interaction, session: int | None = None) -> None:
+        target = await self._session_option(interaction.guild_id, session)
+        config = await self.bot.guild_configs.get(interaction.guild_id)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        counts = await self.sessions.counts(target.id)
+        file = await self._csv_file(target, config)
+        await send_reply(interaction, f"Roll call #{target.id}: {counts_line(counts)}", files=[file])

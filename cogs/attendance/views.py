@@ -1,0 +1,152 @@
+"""What the roll call looks like in Discord: the code message, summaries, the CSV and the
+persistent page buttons of `/attendance sessions`."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import discord
+
+from bot.checks import ensure_staff
+from bot.tree import GuardedItem
+from storage.attendance import AttendanceRecord, AttendanceSession, SessionSummary
+from utils.csv_export import build_csv
+from utils.timefmt import discord_timestamp, local_iso, local_text, utc_iso
+
+if TYPE_CHECKING:
+    from bot.core import Rollcall
+
+SESSIONS_PAGE_SIZE = 10
+CSV_HEADER = (
+    "user_id",
+    "user_name",
+    "display_name",
+    "status",
+    "submitted_at_utc",
+    "submitted_at_local",
+    "corrected_by_id",
+    "corrected_by",
+    "corrected_at_utc",
+)
+
+
+def code_message_embed(session: AttendanceSession, *, code: str, window_ends: datetime, answered: int) -> discord.Embed:
+    embed = discord.Embed(
+        title="Roll call open",
+        description=f"# `{code}`\nType `/here {code}` in this channel to be marked present.",
+        colour=discord.Colour.green(),
+    )
+    embed.add_field(name="Code changes", value=discord_timestamp(window_ends, "R"))
+    embed.add_field(name="Answered so far", value=str(answered))
+    if session.closes_at is not None:
+        embed.add_field(name="Closes", value=discord_timestamp(session.closes_at, "R"))
+    embed.set_footer(text=f"Roll call #{session.id}")
+    return embed
+
+
+def counts_line(counts: dict[str, int]) -> str:
+    return (
+        f"{counts.get('present', 0)} present · {counts.get('late', 0)} late · "
+        f"{counts.get('absent', 0)} absent · {counts.get('excused', 0)} excused"
+    )
+
+
+def closed_message_embed(session: AttendanceSession, counts: dict[str, int]) -> discord.Embed:
+    closed_at = session.closed_at or session.opened_at
+    embed = discord.Embed(
+        title="Roll call closed",
+        description=f"This roll call closed {discord_timestamp(closed_at, 'f')}.\n{counts_line(counts)}",
+        colour=discord.Colour.dark_grey(),
+    )
+    embed.set_footer(text=f"Roll call #{session.id}")
+    return embed
+
+
+def session_label(session: AttendanceSession, channel_name: str | None, timezone: str) -> str:
+    state = "open" if session.is_open else "closed"
+    where = f"#{channel_name}" if channel_name else f"channel {session.channel_id}"
+    return f"#{session.id} · {where} · {local_text(session.opened_at, timezone)} · {state}"
+
+
+def session_csv(records: list[AttendanceRecord], timezone: str, name_of: Callable[[int], str | None]) -> bytes:
+    rows = [
+        (
+            record.user_id,
+            record.user_name,
+            record.display_name,
+            record.status,
+            utc_iso(record.submitted_at),
+            local_iso(record.submitted_at, timezone),
+            record.corrected_by or "",
+            (name_of(record.corrected_by) or "") if record.corrected_by else "",
+            utc_iso(record.corrected_at),
+        )
+        for record in records
+    ]
+    return build_csv(CSV_HEADER, rows)
+
+
+def session_csv_name(session: AttendanceSession) -> str:
+    return f"rollcall-session-{session.id}-{session.opened_at:%Y-%m-%d}.csv"
+
+
+def sessions_page_embed(summaries: list[SessionSummary], *, page: int, pages: int, total: int) -> discord.Embed:
+    embed = discord.Embed(title="Roll calls", colour=discord.Colour.blurple())
+    if not summaries:
+        embed.description = "No roll calls yet. Open one with `/attendance open`."
+        return embed
+    lines = []
+    for summary in summaries:
+        session = summary.session
+        state = "🟢 open" if session.is_open else "closed"
+        lines.append(
+            f"`#{session.id}` <#{session.channel_id}> · {discord_timestamp(session.opened_at, 'f')} · {state}\n"
+            f"  {counts_line(summary.counts)}"
+        )
+    embed.description = "\n".join(lines)
+    embed.set_footer(text=f"Page {page + 1} of {pages} · {total} roll calls")
+    return embed
+
+
+class SessionsPageButton(
+    GuardedItem, discord.ui.DynamicItem[discord.ui.Button], template=r"rollcall:attendance:sessions:(?P<page>\d+)"
+):
+    """Previous/next page of `/attendance sessions`; survives restarts (the page is in the id)."""
+
+    def __init__(self, page: int, *, label: str, disabled: bool = False) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=label,
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"rollcall:attendance:sessions:{page}",
+                disabled=disabled,
+            )
+        )
+        self.page = page
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str], /
+    ) -> SessionsPageButton:
+        return cls(int(match["page"]), label=item.label or "Page")
+
+    async def run(self, interaction: discord.Interaction) -> None:
+        await ensure_staff(interaction, organizers_allowed=True)
+        bot: Rollcall = interaction.client  # type: ignore[assignment]
+        embed, view = await render_sessions_page(bot, interaction.guild_id, self.page)
+        await interaction.response.edit_message(embed=embed, view=view)
+
+
+async def render_sessions_page(bot: Rollcall, guild_id: int, page: int) -> tuple[discord.Embed, discord.ui.View]:
+    total = await bot.attendance.count_sessions(guild_id)
+    pages = max(1, -(-total // SESSIONS_PAGE_SIZE))
+    page = min(max(page, 0), pages - 1)
+    summaries = await bot.attendance.list_recent(guild_id, limit=SESSIONS_PAGE_SIZE, offset=page * SESSIONS_PAGE_SIZE)
+    view = discord.ui.View(timeout=None)
+    view.add_item(SessionsPageButton(max(page - 1, 0), label="◀ Newer", disabled=page == 0))
+    # The next button's id must differ from the previous one's even when both are disabled.
+    view.add_item(SessionsPageButton(page + 1, label="Older ▶", disabled=page >= pages - 1))
+    return sessions_page_embed(summaries, page=page, pages=pages, total=total), view

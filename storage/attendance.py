@@ -1,0 +1,447 @@
+"""Roll-call sessions, their records and failed attempts."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from storage.audit import AuditRepository
+from storage.database import Database, Row, decode_time, encode_time
+
+log = logging.getLogger(__name__)
+
+STATUSES = ("present", "late", "absent", "excused")
+MAX_FAILURES = 5
+
+
+class SessionAlreadyOpen(Exception):
+    """The channel already has an open session."""
+
+
+@dataclass(frozen=True, slots=True)
+class AttendanceSession:
+    id: int
+    guild_id: int
+    channel_id: int
+    message_id: int | None
+    opened_by: int
+    opened_at: datetime
+    closes_at: datetime | None
+    closed_at: datetime | None
+    closed_by: int | None
+    interval_seconds: int
+    code_length: int
+    grace_seconds: int
+    late_after_minutes: int
+    expected_role_id: int | None
+    shown_window: int
+    status: str
+    secret: bytes = field(repr=False)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == "open"
+
+    @classmethod
+    def from_row(cls, row: Row) -> AttendanceSession:
+        return cls(
+            id=row["id"],
+            guild_id=row["guild_id"],
+            channel_id=row["channel_id"],
+            message_id=row["message_id"],
+            opened_by=row["opened_by"],
+            opened_at=decode_time(row["opened_at"]),
+            closes_at=decode_time(row["closes_at"]),
+            closed_at=decode_time(row["closed_at"]),
+            closed_by=row["closed_by"],
+            interval_seconds=row["interval_seconds"],
+            code_length=row["code_length"],
+            grace_seconds=row["grace_seconds"],
+            late_after_minutes=row["late_after_minutes"],
+            expected_role_id=row["expected_role_id"],
+            shown_window=row["shown_window"],
+            status=row["status"],
+            secret=bytes(row["secret"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class AttendanceRecord:
+    session_id: int
+    user_id: int
+    status: str
+    submitted_at: datetime | None
+    user_name: str
+    display_name: str
+    corrected_by: int | None
+    corrected_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: Row) -> AttendanceRecord:
+        return cls(
+            session_id=row["session_id"],
+            user_id=row["user_id"],
+            status=row["status"],
+            submitted_at=decode_time(row["submitted_at"]),
+            user_name=row["user_name"],
+            display_name=row["display_name"],
+            corrected_by=row["corrected_by"],
+            corrected_at=decode_time(row["corrected_at"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SessionSummary:
+    session: AttendanceSession
+    counts: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    session_id: int
+    user_id: int
+    status: str
+    submitted_at: datetime
+    user_name: str
+    display_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class FailureResult:
+    failures: int
+    locked: bool
+
+
+_SUBMISSION_UPSERT = """
+INSERT INTO attendance_record (session_id, user_id, status, submitted_at, user_name, display_name)
+VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (session_id, user_id) DO UPDATE SET
+    status = excluded.status,
+    submitted_at = excluded.submitted_at,
+    user_name = excluded.user_name,
+    display_name = excluded.display_name,
+    corrected_by = NULL,
+    corrected_at = NULL
+WHERE attendance_record.submitted_at IS NULL OR excluded.submitted_at >= attendance_record.submitted_at
+"""
+
+
+class GroupCommitter:
+    """Commits the submissions waiting at each moment together in one transaction.
+
+    A lecture hall answering at once would otherwise queue thousands of single-row
+    commits; each caller still returns only after its own row is committed."""
+
+    def __init__(self, db: Database, sql: str) -> None:
+        self._db = db
+        self._sql = sql
+        self._pending: list[tuple[Sequence[object], asyncio.Future[None]]] = []
+        self._drainer: asyncio.Task[None] | None = None
+
+    async def submit(self, params: Sequence[object]) -> None:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append((params, future))
+        if self._drainer is None or self._drainer.done():
+            self._drainer = asyncio.create_task(self._drain(), name="rollcall-group-commit")
+        await future
+
+    async def _drain(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending, []
+            try:
+                async with self._db.transaction() as connection:
+                    await connection.executemany(self._sql, [params for params, _ in batch])
+            except Exception as error:
+                log.exception("Group commit of %d submissions failed", len(batch))
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(error)
+            else:
+                for _, future in batch:
+                    if not future.done():
+                        future.set_result(None)
+
+    async def wait_idle(self) -> None:
+        if self._drainer is not None:
+            await self._drainer
+
+
+class AttendanceRepository:
+    def __init__(self, db: Database, audit: AuditRepository) -> None:
+        self._db = db
+        self._audit = audit
+        self._submissions = GroupCommitter(db, _SUBMISSION_UPSERT)
+
+    # ---- sessions ----------------------------------------------------------------------
+
+    async def open_session(
+        self,
+        *,
+        guild_id: int,
+        channel_id: int,
+        opened_by: int,
+        opened_at: datetime,
+        closes_at: datetime | None,
+        secret: bytes,
+        interval_seconds: int,
+        code_length: int,
+        grace_seconds: int,
+        late_after_minutes: int,
+        expected_role_id: int | None,
+    ) -> AttendanceSession:
+        try:
+            async with self._db.transaction() as connection:
+                cursor = await connection.execute(
+                    "INSERT INTO attendance_session (guild_id, channel_id, opened_by, opened_at, closes_at, secret, "
+                    "interval_seconds, code_length, grace_seconds, late_after_minutes, expected_role_id) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        guild_id,
+                        channel_id,
+                        opened_by,
+                        encode_time(opened_at),
+                        encode_time(closes_at) if closes_at else None,
+                        secret,
+                        interval_seconds,
+                        code_length,
+                        grace_seconds,
+                        late_after_minutes,
+                        expected_role_id,
+                    ),
+                )
+                session_id = cursor.lastrowid
+        except sqlite3.IntegrityError as error:
+            raise SessionAlreadyOpen(channel_id) from error
+        session = await self.get(session_id)
+        assert session is not None
+        return session
+
+    async def discard(self, session_id: int) -> None:
+        """Remove a session whose code message could never be posted."""
+        await self._db.execute("DELETE FROM attendance_session WHERE id = ?", (session_id,))
+
+    async def set_message(self, session_id: int, message_id: int) -> None:
+        await self._db.execute("UPDATE attendance_session SET message_id = ? WHERE id = ?", (message_id, session_id))
+
+    async def set_shown_window(self, session_id: int, window: int) -> None:
+        await self._db.execute(
+            "UPDATE attendance_session SET shown_window = ? WHERE id = ? AND status = 'open'", (window, session_id)
+        )
+
+    async def get(self, session_id: int) -> AttendanceSession | None:
+        row = await self._db.fetch_one("SELECT * FROM attendance_session WHERE id = ?", (session_id,))
+        return AttendanceSession.from_row(row) if row else None
+
+    async def get_in_guild(self, guild_id: int, session_id: int) -> AttendanceSession | None:
+        row = await self._db.fetch_one(
+            "SELECT * FROM attendance_session WHERE id = ? AND guild_id = ?", (session_id, guild_id)
+        )
+        return AttendanceSession.from_row(row) if row else None
+
+    async def latest(self, guild_id: int) -> AttendanceSession | None:
+        row = await self._db.fetch_one(
+            "SELECT * FROM attendance_session WHERE guild_id = ? ORDER BY id DESC LIMIT 1", (guild_id,)
+        )
+        return AttendanceSession.from_row(row) if row else None
+
+    async def list_open(self, guild_id: int | None = None) -> list[AttendanceSession]:
+        if guild_id is None:
+            rows = await self._db.fetch_all("SELECT * FROM attendance_session WHERE status = 'open' ORDER BY id")
+        else:
+            rows = await self._db.fetch_all(
+                "SELECT * FROM attendance_session WHERE status = 'open' AND guild_id = ? ORDER BY id", (guild_id,)
+            )
+        return [AttendanceSession.from_row(row) for row in rows]
+
+    async def list_recent(self, guild_id: int, *, limit: int, offset: int = 0) -> list[SessionSummary]:
+        rows = await self._db.fetch_all(
+            "SELECT * FROM attendance_session WHERE guild_id = ? ORDER BY id DESC LIMIT ? OFFSET ?",
+            (guild_id, limit, offset),
+        )
+        sessions = [AttendanceSession.from_row(row) for row in rows]
+        return [SessionSummary(session, await self.counts(session.id)) for session in sessions]
+
+    async def count_sessions(self, guild_id: int) -> int:
+        row = await self._db.fetch_one("SELECT COUNT(*) FROM attendance_session WHERE guild_id = ?", (guild_id,))
+        return int(row[0])
+
+    async def search_recent(self, guild_id: int, *, limit: int) -> list[AttendanceSession]:
+        rows = await self._db.fetch_all(
+            "SELECT * FROM attendance_session WHERE guild_id = ? ORDER BY id DESC LIMIT ?", (guild_id, limit)
+        )
+        return [AttendanceSession.from_row(row) for row in rows]
+
+    async def due_to_close(self, now: datetime) -> list[AttendanceSession]:
+        rows = await self._db.fetch_all(
+            "SELECT * FROM attendance_session WHERE status = 'open' AND closes_at IS NOT NULL AND closes_at <= ? "
+            "ORDER BY closes_at",
+            (encode_time(now),),
+        )
+        return [AttendanceSession.from_row(row) for row in rows]
+
+    async def close(
+        self,
+        session_id: int,
+        *,
+        now: datetime,
+        closed_by: int | None,
+        absentees: Sequence[tuple[int, str, str]],
+    ) -> bool:
+        """Close the session and record `absentees` (id, name, display name) who have no row.
+        Returns False when it was already closed, so a close happens once."""
+        async with self._db.transaction() as connection:
+            cursor = await connection.execute(
+                "UPDATE attendance_session SET status = 'closed', closed_at = ?, closed_by = ? "
+                "WHERE id = ? AND status = 'open'",
+                (encode_time(now), closed_by, session_id),
+            )
+            if cursor.rowcount == 0:
+                return False
+            await connection.executemany(
+                "INSERT INTO attendance_record (session_id, user_id, status, submitted_at, user_name, display_name) "
+                "VALUES (?, ?, 'absent', NULL, ?, ?) ON CONFLICT (session_id, user_id) DO NOTHING",
+                [(session_id, user_id, name, display) for user_id, name, display in absentees],
+            )
+        return True
+
+    # ---- records -----------------------------------------------------------------------
+
+    async def flush(self) -> None:
+        """Wait until every submission handed to the group committer is committed."""
+        await self._submissions.wait_idle()
+
+    async def record_submission(self, submission: Submission) -> None:
+        """Durable when this returns: the row is committed (grouped with concurrent ones)."""
+        await self._submissions.submit(
+            (
+                submission.session_id,
+                submission.user_id,
+                submission.status,
+                encode_time(submission.submitted_at),
+                submission.user_name,
+                submission.display_name,
+            )
+        )
+
+    async def records(self, session_id: int) -> list[AttendanceRecord]:
+        rows = await self._db.fetch_all(
+            "SELECT * FROM attendance_record WHERE session_id = ? ORDER BY display_name COLLATE NOCASE, user_id",
+            (session_id,),
+        )
+        return [AttendanceRecord.from_row(row) for row in rows]
+
+    async def record(self, session_id: int, user_id: int) -> AttendanceRecord | None:
+        row = await self._db.fetch_one(
+            "SELECT * FROM attendance_record WHERE session_id = ? AND user_id = ?", (session_id, user_id)
+        )
+        return AttendanceRecord.from_row(row) if row else None
+
+    async def counts(self, session_id: int) -> dict[str, int]:
+        rows = await self._db.fetch_all(
+            "SELECT status, COUNT(*) AS n FROM attendance_record WHERE session_id = ? GROUP BY status", (session_id,)
+        )
+        counts = dict.fromkeys(STATUSES, 0)
+        counts.update({row["status"]: row["n"] for row in rows})
+        return counts
+
+    async def mark(
+        self,
+        session: AttendanceSession,
+        *,
+        user_id: int,
+        user_name: str,
+        display_name: str,
+        status: str,
+        actor_id: int,
+        now: datetime,
+    ) -> str | None:
+        """Set a member's status by hand; returns the status before (None if there was no row)."""
+        async with self._db.transaction() as connection:
+            cursor = await connection.execute(
+                "SELECT status FROM attendance_record WHERE session_id = ? AND user_id = ?", (session.id, user_id)
+            )
+            before_row = await cursor.fetchone()
+            before = before_row["status"] if before_row else None
+            await connection.execute(
+                "INSERT INTO attendance_record "
+                "(session_id, user_id, status, submitted_at, user_name, display_name, corrected_by, corrected_at) "
+                "VALUES (?, ?, ?, NULL, ?, ?, ?, ?) "
+                "ON CONFLICT (session_id, user_id) DO UPDATE SET status = excluded.status, "
+                "corrected_by = excluded.corrected_by, corrected_at = excluded.corrected_at",
+                (session.id, user_id, status, user_name, display_name, actor_id, encode_time(now)),
+            )
+            await self._audit.record(
+                connection,
+                guild_id=session.guild_id,
+                actor_id=actor_id,
+                action="attendance.mark",
+                subject=f"session {session.id} member {user_id}",
+                before=before,
+                after=status,
+                now=now,
+            )
+        return before
+
+    async def unmark(self, session: AttendanceSession, *, user_id: int, actor_id: int, now: datetime) -> str | None:
+        """Remove a member's record; returns the status it had (None: nothing to remove)."""
+        async with self._db.transaction() as connection:
+            cursor = await connection.execute(
+                "DELETE FROM attendance_record WHERE session_id = ? AND user_id = ? RETURNING status",
+                (session.id, user_id),
+            )
+            removed = await cursor.fetchone()
+            if removed is None:
+                return None
+            await self._audit.record(
+                connection,
+                guild_id=session.guild_id,
+                actor_id=actor_id,
+                action="attendance.unmark",
+                subject=f"session {session.id} member {user_id}",
+                before=removed["status"],
+                after=None,
+                now=now,
+            )
+        return removed["status"]
+
+    # ---- failed attempts ---------------------------------------------------------------
+
+    async def record_failure(self, session_id: int, user_id: int, now: datetime) -> FailureResult:
+        async with self._db.transaction() as connection:
+            cursor = await connection.execute(
+                "INSERT INTO attendance_failure (session_id, user_id, failures) VALUES (?, ?, 1) "
+                "ON CONFLICT (session_id, user_id) DO UPDATE SET failures = attendance_failure.failures + 1 "
+                "RETURNING failures",
+                (session_id, user_id),
+            )
+            failures = int((await cursor.fetchone())["failures"])
+            locked = failures >= MAX_FAILURES
+            if locked:
+                await connection.execute(
+                    "UPDATE attendance_failure SET locked_at = COALESCE(locked_at, ?) "
+                    "WHERE session_id = ? AND user_id = ?",
+                    (encode_time(now), session_id, user_id),
+                )
+        return FailureResult(failures, locked)
+
+    async def failures(self, session_id: int) -> dict[int, int]:
+        rows = await self._db.fetch_all(
+            "SELECT user_id, failures FROM attendance_failure WHERE session_id = ?", (session_id,)
+        )
+        return {row["user_id"]: row["failures"] for row in rows}
+
+    async def lockouts(self, session_id: int) -> list[tuple[int, datetime]]:
+        rows = await self._db.fetch_all(
+            "SELECT user_id, locked_at FROM attendance_failure WHERE session_id = ? AND locked_at IS NOT NULL "
+            "ORDER BY locked_at",
+            (session_id,),
+        )
+        return [(row["user_id"], decode_time(row["locked_at"])) for row in rows]
