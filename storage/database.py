@@ -26,6 +26,15 @@ MIGRATIONS_PACKAGE = "storage.migrations"
 
 Row = sqlite3.Row
 
+_PRAGMAS = (
+    "PRAGMA journal_mode = WAL",
+    "PRAGMA foreign_keys = ON",
+    f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}",
+    # FULL: a committed write (an acknowledged /here) survives a power loss, not only a
+    # crash of the bot. Hot paths batch their commits so the fsync is paid once per batch.
+    "PRAGMA synchronous = FULL",
+)
+
 
 def encode_time(moment: datetime) -> str:
     """Store instants as fixed-width UTC ISO-8601 text, so `<=` in SQL orders them correctly."""
@@ -70,8 +79,9 @@ def load_migrations() -> list[tuple[int, str, str]]:
 class Database:
     """One connection per process. Writers serialise on an asyncio lock around `BEGIN IMMEDIATE`."""
 
-    def __init__(self, connection: aiosqlite.Connection, path: Path) -> None:
+    def __init__(self, connection: aiosqlite.Connection, direct: sqlite3.Connection, path: Path) -> None:
         self._connection = connection
+        self._direct = direct
         self._write_lock = asyncio.Lock()
         self.path = path
 
@@ -83,17 +93,17 @@ class Database:
         # isolation_level=None: transactions are opened explicitly, never implicitly by sqlite3.
         connection = await aiosqlite.connect(path, isolation_level=None)
         connection.row_factory = sqlite3.Row
-        await connection.execute("PRAGMA journal_mode = WAL")
-        await connection.execute("PRAGMA foreign_keys = ON")
-        await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        # NORMAL is durable across application crashes in WAL mode; only a power loss can
-        # drop the last commits, which FULL would protect at one fsync per commit.
-        await connection.execute("PRAGMA synchronous = NORMAL")
-        return cls(connection, path)
+        for pragma in _PRAGMAS:
+            await connection.execute(pragma)
+        direct = sqlite3.connect(path, isolation_level=None)
+        for pragma in _PRAGMAS:
+            direct.execute(pragma)
+        return cls(connection, direct, path)
 
     async def close(self) -> None:
         async with self._write_lock:
             await self._connection.close()
+            self._direct.close()
 
     async def schema_version(self) -> int:
         row = await self.fetch_one("PRAGMA user_version")
@@ -126,6 +136,23 @@ class Database:
                 raise
             else:
                 await self._connection.execute("COMMIT")
+
+    async def write_on_loop(self, sql: str, params: Sequence[Any] = ()) -> None:
+        """One short write statement in its own transaction, run on the event-loop thread.
+
+        For the hot path only. While the event loop is saturated (a lecture hall answering at
+        once) aiosqlite's worker thread waits up to hundreds of milliseconds for the GIL at
+        every sqlite call, because the loop thread keeps re-taking it after each poll. A
+        write of a few milliseconds done here is faster than that hand-off. It takes the
+        same write lock, so it never competes with the aiosqlite connection's transactions."""
+        async with self._write_lock:
+            self._direct.execute("BEGIN IMMEDIATE")
+            try:
+                self._direct.execute(sql, params)
+            except BaseException:
+                self._direct.execute("ROLLBACK")
+                raise
+            self._direct.execute("COMMIT")
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """One write statement in its own transaction; returns the affected row count."""

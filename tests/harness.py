@@ -173,6 +173,7 @@ class FakeDiscord:
         self.interaction_channels: dict[int, int] = {}
         self.original_messages: dict[int, int] = {}
         self.response_times: dict[int, float] = {}
+        self.responded: set[int] = set()
         self._ids = itertools.count(1_300_000_000_000_000_000)
         self.state: discord.state.ConnectionState | None = None
         self._http_routes = [
@@ -405,11 +406,12 @@ class FakeDiscord:
     async def _interaction_callback(self, params, body, files, kwargs):
         interaction_id = int(params["interaction_id"])
         self.response_times.setdefault(interaction_id, time.perf_counter())
-        if any(s.kind == "response" and s.interaction_id == interaction_id for s in self.sent):
+        if interaction_id in self.responded:
             raise discord.HTTPException(
                 FakeResponse(400, "Bad Request"),  # type: ignore[arg-type]
                 {"code": 40060, "message": "Interaction has already been acknowledged."},
             )
+        self.responded.add(interaction_id)
         response_type = body.get("type")
         data = body.get("data") or {}
         channel_id = self.interaction_channels.get(interaction_id)
