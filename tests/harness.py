@@ -325,7 +325,12 @@ class FakeDiscord:
         self._record(Sent(kind, body, files, channel_id=channel_id, message_id=int(message["id"]), user_id=user_id))
         return message
 
+    def _ensure_channel(self, channel_id: int) -> None:
+        if channel_id not in self.dm_channels and self._guild_channel(channel_id) is None:
+            raise not_found(10003, "Unknown Channel")
+
     async def _edit_message(self, params, body, files, kwargs):
+        self._ensure_channel(int(params["channel_id"]))
         message_id = int(params["message_id"])
         message = self.messages.get(message_id)
         if message is None:
@@ -336,6 +341,7 @@ class FakeDiscord:
         return message
 
     async def _get_message(self, params, body, files, kwargs):
+        self._ensure_channel(int(params["channel_id"]))
         message = self.messages.get(int(params["message_id"]))
         if message is None or int(message["channel_id"]) != int(params["channel_id"]):
             raise not_found(10008, "Unknown Message")

@@ -563,3 +563,38 @@ async def test_non_staff_cannot_mark_or_unmark(configured, who):
     unmark = await h.command("attendance unmark", user=who, channel="admin", member=h.member(who))
     assert "Only server admins" in mark.text and "Only server admins" in unmark.text
     assert await h.bot.attendance.record(session.id, h.member(who).id) is None
+
+
+async def test_a_deleted_channel_closes_its_roll_call_and_tells_the_admins(configured, clock, discord_side):
+    from discord.ext.test import backend
+
+    h = configured
+    session = await open_session(h, channel=h.channel("lecture-b"))
+    backend.delete_channel(h.channel("lecture-b"))
+    clock.advance(seconds=session.interval_seconds)
+    await h.bot.run_due_jobs()
+    assert not (await h.bot.attendance.get(session.id)).is_open
+    report = discord_side.channel_messages(h.channel("admin").id)[-1]
+    assert "its channel was deleted" in report.content
+
+
+async def test_status_shows_open_sessions_with_counts(configured, clock):
+    h = configured
+    session = await open_session(h, duration=50)
+    await here(h, await code_now(h, session.id))
+    result = await h.command("attendance status", user="admin", channel="admin")
+    assert f"#{session.id} in #attendance" in result.text
+    assert "1 present · 0 late · 0 absent · 0 excused" in result.text
+    assert "Locked out: nobody" in result.text
+    assert "Closes <t:" in result.text
+    await h.command("attendance close", user="admin", channel="admin")
+    after = await h.command("attendance status", user="admin", channel="admin")
+    assert "No roll call is open." in after.text and f"Last: #{session.id}" in after.text
+
+
+async def test_closed_session_rejects_a_second_close(configured):
+    h = configured
+    session = await open_session(h)
+    await h.command("attendance close", user="admin", channel="admin")
+    again = await h.command("attendance close", user="admin", channel="admin", session=session.id)
+    assert f"Roll call #{session.id} is already closed." in again.text

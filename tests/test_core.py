@@ -95,13 +95,20 @@ async def test_command_tree_structure(h):
             assert command.checks, f"/{command.qualified_name} is staff-only but has no in-code check"
 
 
-async def test_every_custom_id_the_bot_sent_matches_the_template(h, discord_side):
-    await h.command("help", user="admin")
-    for sent in discord_side.sent:
-        for custom_id in sent.custom_ids:
-            assert len(custom_id) <= 100
-            if custom_id.startswith("rollcall:"):
-                assert CUSTOM_ID_PATTERN.match(custom_id), custom_id
+async def test_every_custom_id_the_bot_builds_matches_a_registered_template(h, discord_side):
+    templates = list(h.bot._connection._view_store._dynamic_items)
+    assert templates, "no persistent items registered"
+    for pattern in templates:
+        assert pattern.pattern.startswith("rollcall:"), pattern.pattern
+        assert re.fullmatch(r"rollcall:[a-z_]+:[a-z_]+(:\(\?P<\w+>\\d\+\))*", pattern.pattern), pattern.pattern
+
+    await h.command("attendance sessions", user="admin")
+    built = [custom_id for sent in discord_side.sent for custom_id in sent.custom_ids]
+    assert built
+    for custom_id in built:
+        assert len(custom_id) <= 100
+        assert CUSTOM_ID_PATTERN.match(custom_id), custom_id
+        assert any(pattern.fullmatch(custom_id) for pattern in templates), custom_id
 
 
 async def test_help_lists_only_what_the_member_may_use(h):
