@@ -8,6 +8,7 @@ import logging.handlers
 import signal
 import sys
 
+import aiohttp
 import discord
 
 from bot import create_bot
@@ -59,6 +60,12 @@ def main() -> int:
     except discord.LoginFailure:
         print("rollcall: DISCORD_BOT_TOKEN was rejected by Discord: reset it in the developer portal.", file=sys.stderr)
         return EXIT_CONFIG_ERROR
+    except (aiohttp.ClientError, OSError) as error:
+        print(
+            f"rollcall: cannot reach Discord ({type(error).__name__}); check the network and try again.",
+            file=sys.stderr,
+        )
+        return 1
     except discord.PrivilegedIntentsRequired:
         print(
             "rollcall: enable the Server Members intent (developer portal -> Bot -> Privileged Gateway Intents).",

@@ -78,6 +78,13 @@ def staff_only(*, organizers_allowed: bool = True) -> Callable[[T], T]:
     return decorator
 
 
+def ensure_in_range(label: str, value: int, bounds: tuple[int, int], unit: str) -> None:
+    """Discord enforces an option's min/max only in its own client, so the bot checks again."""
+    low, high = bounds
+    if not low <= value <= high:
+        raise InvalidInput(f"{label} must be between {low} and {high} {unit}; you gave {value}.")
+
+
 def missing_posting_permissions(channel: discord.abc.GuildChannel) -> list[str]:
     me = channel.guild.me
     granted = channel.permissions_for(me)

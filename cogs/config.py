@@ -8,27 +8,23 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import AUDIENCE_ADMIN, ensure_assignable, ensure_can_post, staff_only
+from bot.checks import AUDIENCE_ADMIN, ensure_assignable, ensure_can_post, ensure_in_range, staff_only
 from bot.errors import InvalidInput
 from bot.replies import send_reply
-from storage.guild_config import GuildConfig, GuildConfigRepository
+from storage.guild_config import (
+    GRACE_RANGE,
+    INTERVAL_RANGE,
+    LATE_RANGE,
+    LENGTH_RANGE,
+    VERIFICATION_TIMEOUT_RANGE,
+    GuildConfig,
+    GuildConfigRepository,
+)
 from utils.settings_text import parse_reminder_offsets
 from utils.timezones import is_timezone, search_timezones
 
 if TYPE_CHECKING:
     from bot.core import Rollcall
-
-INTERVAL_RANGE = (5, 3600)
-LENGTH_RANGE = (3, 8)
-GRACE_RANGE = (0, 60)
-LATE_RANGE = (0, 1440)
-VERIFICATION_TIMEOUT_RANGE = (1, 10080)
-
-
-def _check_range(label: str, value: int, bounds: tuple[int, int], unit: str) -> None:
-    low, high = bounds
-    if not low <= value <= high:
-        raise InvalidInput(f"{label} must be between {low} and {high} {unit}; you gave {value}.")
 
 
 def _channel_text(channel_id: int | None) -> str:
@@ -150,19 +146,19 @@ class Config(commands.Cog):
                 )
             changes["timezone"] = name
         if code_interval is not None:
-            _check_range("The code interval", code_interval, INTERVAL_RANGE, "seconds")
+            ensure_in_range("The code interval", code_interval, INTERVAL_RANGE, "seconds")
             changes["code_interval_seconds"] = code_interval
         if code_length is not None:
-            _check_range("The code length", code_length, LENGTH_RANGE, "characters")
+            ensure_in_range("The code length", code_length, LENGTH_RANGE, "characters")
             changes["code_length"] = code_length
         if grace_seconds is not None:
-            _check_range("The grace period", grace_seconds, GRACE_RANGE, "seconds")
+            ensure_in_range("The grace period", grace_seconds, GRACE_RANGE, "seconds")
             changes["grace_seconds"] = grace_seconds
         if late_after_minutes is not None:
-            _check_range("Late after", late_after_minutes, LATE_RANGE, "minutes")
+            ensure_in_range("Late after", late_after_minutes, LATE_RANGE, "minutes")
             changes["late_after_minutes"] = late_after_minutes
         if verification_timeout_minutes is not None:
-            _check_range(
+            ensure_in_range(
                 "The verification timeout", verification_timeout_minutes, VERIFICATION_TIMEOUT_RANGE, "minutes"
             )
             changes["verification_timeout_minutes"] = verification_timeout_minutes

@@ -598,3 +598,38 @@ async def test_closed_session_rejects_a_second_close(configured):
     await h.command("attendance close", user="admin", channel="admin")
     again = await h.command("attendance close", user="admin", channel="admin", session=session.id)
     assert f"Roll call #{session.id} is already closed." in again.text
+
+
+async def test_marking_a_bot_is_refused(configured):
+    h = configured
+    session = await open_session(h)
+    result = await h.command("attendance mark", user="admin", channel="admin", member=h.guild.me, status="present")
+    assert "Bots don't take part" in result.text
+    assert await h.bot.attendance.records(session.id) == []
+
+
+async def test_export_of_an_unknown_session_is_refused(configured):
+    h = configured
+    await open_session(h)
+    result = await h.command("attendance export", user="admin", channel="admin", session=424242)
+    assert "There is no roll call #424242" in result.text
+    assert result.response.response_type == 4
+    assert not result.response.files
+
+
+@pytest.mark.parametrize("typed", ["'; DROP TABLE attendance_record; --", "🎉🎉🎉🎉", "ÄÖÜ?"])
+async def test_sql_looking_or_emoji_codes_are_just_wrong(configured, typed):
+    h = configured
+    session = await open_session(h)
+    result = await here(h, typed)
+    assert "That code is wrong" in result.text
+    assert await h.bot.attendance.records(session.id) == []
+    assert (await h.bot.db.fetch_one("SELECT COUNT(*) FROM attendance_record"))[0] == 0
+
+
+async def test_a_session_from_another_server_is_not_reachable(configured):
+    h = configured
+    session = await open_session(h)
+    await h.bot.db.execute("UPDATE attendance_session SET guild_id = 1 WHERE id = ?", (session.id,))
+    result = await h.command("attendance export", user="admin", channel="admin", session=session.id)
+    assert f"There is no roll call #{session.id}" in result.text

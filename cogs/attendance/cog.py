@@ -11,7 +11,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import AUDIENCE_ORGANIZER, ensure_can_post, staff_only
+from bot.checks import AUDIENCE_ORGANIZER, ensure_can_post, ensure_in_range, staff_only
 from bot.errors import InvalidInput, NotAllowed, NotFound
 from bot.replies import send_reply
 from cogs.attendance.views import (
@@ -31,7 +31,7 @@ from storage.attendance import (
     SessionAlreadyOpen,
     Submission,
 )
-from storage.guild_config import GuildConfig
+from storage.guild_config import INTERVAL_RANGE, LENGTH_RANGE, GuildConfig
 from utils.codes import Verdict, check_code, new_secret, window_at, window_code, window_start
 from utils.timefmt import discord_timestamp
 
@@ -325,14 +325,10 @@ class Attendance(commands.Cog):
                 )
         interval = config.code_interval_seconds if interval is None else interval
         length = config.code_length if length is None else length
-        if not 5 <= interval <= 3600:
-            raise InvalidInput(f"The interval must be between 5 and 3600 seconds; you gave {interval}.")
-        if not 3 <= length <= 8:
-            raise InvalidInput(f"The code length must be between 3 and 8 characters; you gave {length}.")
-        if duration is not None and not 1 <= duration <= MAX_DURATION_MINUTES:
-            raise InvalidInput(
-                f"The duration must be between 1 and {MAX_DURATION_MINUTES} minutes; you gave {duration}."
-            )
+        ensure_in_range("The code interval", interval, INTERVAL_RANGE, "seconds")
+        ensure_in_range("The code length", length, LENGTH_RANGE, "characters")
+        if duration is not None:
+            ensure_in_range("The duration", duration, (1, MAX_DURATION_MINUTES), "minutes")
         if expected_role is not None and expected_role.is_default():
             raise InvalidInput("@everyone can't be the expected role: pick the class's role.")
         grace = min(config.grace_seconds, interval - 1)
