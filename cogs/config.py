@@ -145,23 +145,22 @@ class Config(commands.Cog):
                     "`America/New_York`; start typing and pick one from the list."
                 )
             changes["timezone"] = name
-        if code_interval is not None:
-            ensure_in_range("The code interval", code_interval, INTERVAL_RANGE, "seconds")
-            changes["code_interval_seconds"] = code_interval
-        if code_length is not None:
-            ensure_in_range("The code length", code_length, LENGTH_RANGE, "characters")
-            changes["code_length"] = code_length
-        if grace_seconds is not None:
-            ensure_in_range("The grace period", grace_seconds, GRACE_RANGE, "seconds")
-            changes["grace_seconds"] = grace_seconds
-        if late_after_minutes is not None:
-            ensure_in_range("Late after", late_after_minutes, LATE_RANGE, "minutes")
-            changes["late_after_minutes"] = late_after_minutes
-        if verification_timeout_minutes is not None:
-            ensure_in_range(
-                "The verification timeout", verification_timeout_minutes, VERIFICATION_TIMEOUT_RANGE, "minutes"
-            )
-            changes["verification_timeout_minutes"] = verification_timeout_minutes
+        for column, value, label, bounds, unit in (
+            ("code_interval_seconds", code_interval, "The code interval", INTERVAL_RANGE, "seconds"),
+            ("code_length", code_length, "The code length", LENGTH_RANGE, "characters"),
+            ("grace_seconds", grace_seconds, "The grace period", GRACE_RANGE, "seconds"),
+            ("late_after_minutes", late_after_minutes, "Late after", LATE_RANGE, "minutes"),
+            (
+                "verification_timeout_minutes",
+                verification_timeout_minutes,
+                "The verification timeout",
+                VERIFICATION_TIMEOUT_RANGE,
+                "minutes",
+            ),
+        ):
+            if value is not None:
+                ensure_in_range(label, value, bounds, unit)
+                changes[column] = value
         if reminder_offsets is not None:
             try:
                 changes["reminder_offsets"] = parse_reminder_offsets(reminder_offsets)
