@@ -330,7 +330,11 @@ class FakeDiscord:
             raise not_found(10003, "Unknown Channel")
 
     async def _edit_message(self, params, body, files, kwargs):
-        self._ensure_channel(int(params["channel_id"]))
+        channel_id = int(params["channel_id"])
+        self._ensure_channel(channel_id)
+        channel = self._guild_channel(channel_id)
+        if channel is not None and not channel.permissions_for(channel.guild.me).view_channel:
+            raise forbidden(50001, "Missing Access")
         message_id = int(params["message_id"])
         message = self.messages.get(message_id)
         if message is None:
@@ -712,6 +716,26 @@ class Harness:
     def add_member(self, name: str, *, roles: tuple[str, ...] = (), display_name: str | None = None) -> discord.Member:
         spec = UserSpec(name, self.discord.next_id(), roles, display_name)
         return add_member(self.bot._connection, self.guild, spec)
+
+    def set_channel_overwrite(
+        self,
+        channel: discord.TextChannel,
+        target: discord.Role | discord.Member,
+        overwrite: discord.PermissionOverwrite,
+    ) -> None:
+        """What an admin editing a channel's permissions does (a CHANNEL_UPDATE from the gateway).
+        dpytest's own helper writes the overwrite type as text, which discord.py 2 ignores."""
+        data = dpy_factories.dict_from_channel(channel)
+        kept = [
+            {"id": str(o.id), "type": o.type, "allow": str(o.allow), "deny": str(o.deny)}
+            for o in channel._overwrites
+            if o.id != target.id
+        ]
+        allow, deny = overwrite.pair()
+        kind = 0 if isinstance(target, discord.Role) else 1
+        kept.append({"id": str(target.id), "type": kind, "allow": str(allow.value), "deny": str(deny.value)})
+        data["permission_overwrites"] = kept
+        self.bot._connection.parse_channel_update(data)
 
     async def member_join(self, name: str) -> discord.Member:
         """A member joining, through the gateway event (dpytest), so on_member_join runs."""

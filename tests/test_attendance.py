@@ -633,3 +633,39 @@ async def test_a_session_from_another_server_is_not_reachable(configured):
     await h.bot.db.execute("UPDATE attendance_session SET guild_id = 1 WHERE id = ?", (session.id,))
     result = await h.command("attendance export", user="admin", channel="admin", session=session.id)
     assert f"There is no roll call #{session.id}" in result.text
+
+
+async def test_losing_access_to_the_channel_is_reported_once(configured, clock, discord_side):
+    import discord
+
+    h = configured
+    session = await open_session(h, channel=h.channel("lecture-b"))
+    h.set_channel_overwrite(h.channel("lecture-b"), h.role("Rollcall"), discord.PermissionOverwrite(view_channel=False))
+    assert not h.channel("lecture-b").permissions_for(h.guild.me).view_channel
+    for _ in range(3):
+        clock.advance(seconds=session.interval_seconds)
+        await h.bot.run_due_jobs()
+    warnings = [m for m in discord_side.channel_messages(h.channel("admin").id) if "I can't show the code" in m.content]
+    assert len(warnings) == 1
+    assert (await h.bot.attendance.get(session.id)).is_open
+
+
+async def test_without_an_admin_channel_the_timed_report_goes_to_the_opener_by_dm(h, clock, discord_side):
+    await h.command("config set", user="admin", attendance_channel=h.channel("attendance"))
+    session = await open_session(h, duration=1)
+    clock.advance(minutes=2)
+    await h.bot.run_due_jobs()
+    dms = discord_side.dms_to(h.member("admin").id)
+    assert len(dms) == 1
+    assert f"Roll call #{session.id}" in dms[0].content
+    assert dms[0].files[0][0].endswith(".csv")
+
+
+async def test_closed_dms_do_not_break_the_timed_close(h, clock, discord_side):
+    await h.command("config set", user="admin", attendance_channel=h.channel("attendance"))
+    discord_side.closed_dms.add(h.member("admin").id)
+    session = await open_session(h, duration=1)
+    clock.advance(minutes=2)
+    await h.bot.run_due_jobs()
+    assert not (await h.bot.attendance.get(session.id)).is_open
+    assert discord_side.dms_to(h.member("admin").id) == []

@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 ROTATE_JOB = "attendance.rotate"
 CLOSE_JOB = "attendance.close"
 MAX_DURATION_MINUTES = 24 * 60
+UNKNOWN_CHANNEL = 10003  # Discord's error code for a deleted channel
 STATUS_CHOICES = [app_commands.Choice(name=status, value=status) for status in ("present", "late", "absent", "excused")]
 
 
@@ -65,6 +66,8 @@ class Attendance(commands.Cog):
         self._failures: dict[int, dict[int, int]] = {}
         # Sessions found open at start-up: their code message is checked (or re-posted) first.
         self._resumed: set[int] = set()
+        # Sessions whose channel refused the bot, so the admins are told once, not every rotation.
+        self._blocked: set[int] = set()
 
     async def cog_load(self) -> None:
         self.bot.jobs.register(CLOSE_JOB, self.close_due_sessions)
@@ -111,39 +114,46 @@ class Attendance(commands.Cog):
         answered = counts["present"] + counts["late"]
         return window, code_message_embed(session, code=code, window_ends=window_ends, answered=answered)
 
-    async def _show_code(self, session: AttendanceSession, now: datetime) -> AttendanceSession | None:
-        """Edit the code message, re-posting it if it was deleted. Returns the session as it is
-        now, or None when its channel is gone (the session is then closed and reported)."""
+    async def _show_code(self, session: AttendanceSession, now: datetime) -> None:
+        """Edit the code message, posting it again if it was deleted. A deleted channel closes
+        the session; a channel the bot may no longer use is reported to the admins once."""
         window, embed = await self._code_embed(session, now)
         channel = self.bot.get_partial_messageable(session.channel_id, guild_id=session.guild_id)
-        if session.message_id is not None:
-            try:
-                await channel.get_partial_message(session.message_id).edit(embed=embed)
-            except discord.NotFound:
-                log.info("Code message of session %s was deleted; posting it again", session.id)
-            else:
-                await self.sessions.set_shown_window(session.id, window)
-                return session
         try:
-            message = await channel.send(embed=embed)
+            if not await self._edit_code_message(channel, session, embed):
+                message = await channel.send(embed=embed)
+                await self.sessions.set_message(session.id, message.id)
         except discord.NotFound:
             log.warning("Channel %s of session %s is gone; closing the session", session.channel_id, session.id)
             await self._close(session, closed_by=None, now=now, reason="its channel was deleted")
-            return None
+            return
         except discord.Forbidden:
-            log.warning("Cannot post the code of session %s in channel %s", session.id, session.channel_id)
-            await self._notify_admins(
-                session.guild_id,
-                f"⚠️ I can't post the code of roll call #{session.id} in <#{session.channel_id}>: give my role "
-                "View Channel, Send Messages and Embed Links there.",
-            )
-            return session
-        await self.sessions.set_message(session.id, message.id)
+            log.warning("Cannot show the code of session %s in channel %s", session.id, session.channel_id)
+            if session.id not in self._blocked:
+                self._blocked.add(session.id)
+                await self._notify_admins(
+                    session.guild_id,
+                    f"⚠️ I can't show the code of roll call #{session.id} in <#{session.channel_id}>: give my role "
+                    "View Channel, Send Messages and Embed Links there.",
+                )
+            return
+        self._blocked.discard(session.id)
         await self.sessions.set_shown_window(session.id, window)
-        refreshed = await self.sessions.get(session.id)
-        if refreshed is not None and refreshed.is_open:
-            self._open_by_channel[refreshed.channel_id] = refreshed
-        return refreshed
+
+    async def _edit_code_message(
+        self, channel: discord.PartialMessageable, session: AttendanceSession, embed: discord.Embed
+    ) -> bool:
+        """Edit the stored code message; False when there is none to edit (never posted or deleted)."""
+        if session.message_id is None:
+            return False
+        try:
+            await channel.get_partial_message(session.message_id).edit(embed=embed)
+        except discord.NotFound as error:
+            if error.code == UNKNOWN_CHANNEL:
+                raise
+            log.info("Code message of session %s was deleted; posting it again", session.id)
+            return False
+        return True
 
     async def rotate_due_messages(self, now: datetime) -> None:
         """Scheduled: show the new code on every open session whose window has moved on."""
