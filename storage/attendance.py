@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import sqlite3
 from collections.abc import Sequence
@@ -124,16 +123,9 @@ class FailureResult:
     locked: bool
 
 
-# The whole batch travels as one JSON parameter and is written by one statement: with
-# executemany, sqlite3 gives up the GIL around every row and, while the event loop is busy,
-# waits up to the interpreter's switch interval to get it back each time.
-_SUBMISSION_BATCH_UPSERT = """
+_SUBMISSION_UPSERT = """
 INSERT INTO attendance_record (session_id, user_id, status, submitted_at, user_name, display_name)
-SELECT
-    json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'),
-    json_extract(value, '$[3]'), json_extract(value, '$[4]'), json_extract(value, '$[5]')
-FROM json_each(?)
-WHERE true
+VALUES (?, ?, ?, ?, ?, ?)
 ON CONFLICT (session_id, user_id) DO UPDATE SET
     status = excluded.status,
     submitted_at = excluded.submitted_at,
@@ -152,9 +144,9 @@ class GroupCommitter:
     commits; each caller still returns only after its own row is committed. Rows with the
     same key in one batch keep only the last, as a database would if they came one by one."""
 
-    def __init__(self, db: Database, batch_sql: str, *, key_columns: int) -> None:
+    def __init__(self, db: Database, sql: str, *, key_columns: int) -> None:
         self._db = db
-        self._batch_sql = batch_sql
+        self._sql = sql
         self._key_columns = key_columns
         self._pending: list[tuple[tuple[object, ...], asyncio.Future[None]]] = []
         self._drainer: asyncio.Task[None] | None = None
@@ -172,7 +164,7 @@ class GroupCommitter:
             batch, self._pending = self._pending, []
             latest = {row[: self._key_columns]: row for row, _ in batch}
             try:
-                await self._db.write_on_loop(self._batch_sql, (json.dumps(list(latest.values())),))
+                await self._db.write_many_on_loop(self._sql, list(latest.values()))
             except Exception as error:
                 log.exception("Group commit of %d rows failed", len(batch))
                 for _, future in batch:
@@ -192,7 +184,7 @@ class AttendanceRepository:
     def __init__(self, db: Database, audit: AuditRepository) -> None:
         self._db = db
         self._audit = audit
-        self._submissions = GroupCommitter(db, _SUBMISSION_BATCH_UPSERT, key_columns=2)
+        self._submissions = GroupCommitter(db, _SUBMISSION_UPSERT, key_columns=2)
 
     # ---- sessions ----------------------------------------------------------------------
 

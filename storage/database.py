@@ -137,18 +137,18 @@ class Database:
             else:
                 await self._connection.execute("COMMIT")
 
-    async def write_on_loop(self, sql: str, params: Sequence[Any] = ()) -> None:
-        """One short write statement in its own transaction, run on the event-loop thread.
+    async def write_many_on_loop(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """One statement over many rows in its own transaction, run on the event-loop thread.
 
         For the hot path only. While the event loop is saturated (a lecture hall answering at
         once) aiosqlite's worker thread waits up to hundreds of milliseconds for the GIL at
-        every sqlite call, because the loop thread keeps re-taking it after each poll. A
-        write of a few milliseconds done here is faster than that hand-off. It takes the
-        same write lock, so it never competes with the aiosqlite connection's transactions."""
+        every sqlite call, because the loop thread keeps taking it back after each poll. A
+        batch written here takes a few milliseconds. It holds the same write lock as the
+        aiosqlite transactions, so the two connections never compete for SQLite's lock."""
         async with self._write_lock:
             self._direct.execute("BEGIN IMMEDIATE")
             try:
-                self._direct.execute(sql, params)
+                self._direct.executemany(sql, rows)
             except BaseException:
                 self._direct.execute("ROLLBACK")
                 raise

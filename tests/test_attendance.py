@@ -669,3 +669,25 @@ async def test_closed_dms_do_not_break_the_timed_close(h, clock, discord_side):
     await h.bot.run_due_jobs()
     assert not (await h.bot.attendance.get(session.id)).is_open
     assert discord_side.dms_to(h.member("admin").id) == []
+
+
+async def test_a_burst_of_concurrent_answers_is_all_committed_before_each_reply(configured, discord_side):
+    import asyncio
+
+    h = configured
+    session = await open_session(h)
+    code = await code_now(h, session.id)
+    members = [h.add_member(f"burst{i:03d}", roles=("Student",)) for i in range(300)]
+    payloads = [h.command_payload("here", user=m, channel=h.channel("attendance"), code=code) for m in members]
+    # The same member twice inside one batch keeps one row.
+    payloads.append(h.command_payload("here", user=members[0], channel=h.channel("attendance"), code=code))
+    before = asyncio.all_tasks()
+    for payload in payloads:
+        h.dispatch_nowait(payload)
+    await h.settle(exclude=before)
+    replies = [
+        s for s in discord_side.sent if s.kind == "response" and s.interaction_id in {int(p["id"]) for p in payloads}
+    ]
+    assert len(replies) == len(payloads)
+    assert all("present" in reply.content for reply in replies)
+    assert len(await h.bot.attendance.records(session.id)) == 300
