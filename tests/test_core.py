@@ -129,3 +129,12 @@ async def test_closing_the_bot_stops_the_scheduler_and_closes_the_database(runni
         pass
     else:
         raise AssertionError("the database connection is still open")
+
+
+async def test_help_shows_organizer_commands_to_the_organizer_role(h):
+    before = (await h.command("help", user="organizer")).text
+    assert "/attendance open" not in before
+    await h.command("config set", user="admin", organizer_role=h.role("Organizer"))
+    after = (await h.command("help", user="organizer")).text
+    assert "/attendance open" in after and "/here" in after
+    assert "/config" not in after
