@@ -102,10 +102,6 @@ class SessionSummary:
     session: AttendanceSession
     counts: dict[str, int]
 
-    @property
-    def total(self) -> int:
-        return sum(self.counts.values())
-
 
 @dataclass(frozen=True, slots=True)
 class Submission:

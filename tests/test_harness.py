@@ -7,6 +7,7 @@ import discord
 import pytest
 from discord import app_commands
 
+from bot.tree import RollcallModal, RollcallView
 from tests.harness import UnknownEndpoint
 
 
@@ -86,3 +87,34 @@ async def test_unknown_endpoints_fail(h, discord_side):
     with pytest.raises(UnknownEndpoint):
         await h.channel("general").create_invite()
     discord_side.unknown_calls.clear()
+
+
+class BrokenModal(RollcallModal, title="Broken"):
+    words = discord.ui.TextInput(label="Words", custom_id="rollcall:test:broken")
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        raise RuntimeError("modal bug")
+
+
+class BrokenView(RollcallView):
+    @discord.ui.button(label="Break", custom_id="rollcall:test:break")
+    async def smash(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        raise RuntimeError("button bug")
+
+
+async def test_modal_and_view_errors_reach_the_one_error_path(h, discord_side, error_log):
+    @app_commands.command(name="broken", description="Opens a broken modal")
+    async def broken(interaction: discord.Interaction) -> None:
+        await interaction.response.send_modal(BrokenModal())
+
+    h.bot.tree.add_command(broken)
+    opened = await h.command("broken", user="member")
+    with error_log.expect(1):
+        submitted = await h.submit_modal(opened.modal, {"rollcall:test:broken": "x"}, user="member")
+    assert "Error id:" in submitted.text and submitted.ephemeral
+
+    await h.channel("general").send("break it", view=BrokenView())
+    message = discord_side.channel_messages(h.channel("general").id)[-1]
+    with error_log.expect(1):
+        clicked = await h.click(message, "rollcall:test:break", user="member")
+    assert "Error id:" in clicked.text
