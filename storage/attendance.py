@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from storage.audit import AuditRepository
-from storage.database import Database, Row, decode_time, encode_time
+from storage.database import Database, Row, decode_time, encode_time, from_row
 
 log = logging.getLogger(__name__)
 
@@ -51,25 +51,7 @@ class AttendanceSession:
 
     @classmethod
     def from_row(cls, row: Row) -> AttendanceSession:
-        return cls(
-            id=row["id"],
-            guild_id=row["guild_id"],
-            channel_id=row["channel_id"],
-            message_id=row["message_id"],
-            opened_by=row["opened_by"],
-            opened_at=decode_time(row["opened_at"]),
-            closes_at=decode_time(row["closes_at"]),
-            closed_at=decode_time(row["closed_at"]),
-            closed_by=row["closed_by"],
-            interval_seconds=row["interval_seconds"],
-            code_length=row["code_length"],
-            grace_seconds=row["grace_seconds"],
-            late_after_minutes=row["late_after_minutes"],
-            expected_role_id=row["expected_role_id"],
-            shown_window=row["shown_window"],
-            status=row["status"],
-            secret=bytes(row["secret"]),
-        )
+        return from_row(cls, row, times=("opened_at", "closes_at", "closed_at"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,16 +67,7 @@ class AttendanceRecord:
 
     @classmethod
     def from_row(cls, row: Row) -> AttendanceRecord:
-        return cls(
-            session_id=row["session_id"],
-            user_id=row["user_id"],
-            status=row["status"],
-            submitted_at=decode_time(row["submitted_at"]),
-            user_name=row["user_name"],
-            display_name=row["display_name"],
-            corrected_by=row["corrected_by"],
-            corrected_at=decode_time(row["corrected_at"]),
-        )
+        return from_row(cls, row, times=("submitted_at", "corrected_at"))
 
 
 @dataclass(frozen=True, slots=True)

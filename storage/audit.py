@@ -7,7 +7,7 @@ from datetime import datetime
 
 import aiosqlite
 
-from storage.database import Database, Row, decode_time, encode_time
+from storage.database import Database, Row, encode_time, from_row
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,16 +23,7 @@ class AuditEntry:
 
     @classmethod
     def from_row(cls, row: Row) -> AuditEntry:
-        return cls(
-            id=row["id"],
-            guild_id=row["guild_id"],
-            actor_id=row["actor_id"],
-            action=row["action"],
-            subject=row["subject"],
-            before_value=row["before_value"],
-            after_value=row["after_value"],
-            created_at=decode_time(row["created_at"]),
-        )
+        return from_row(cls, row, times=("created_at",))
 
 
 class AuditRepository:

@@ -12,10 +12,11 @@ import logging
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import fields
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 
@@ -25,6 +26,7 @@ BUSY_TIMEOUT_MS = 5000
 MIGRATIONS_PACKAGE = "storage.migrations"
 
 Row = sqlite3.Row
+T = TypeVar("T")
 
 _PRAGMAS = (
     "PRAGMA journal_mode = WAL",
@@ -47,6 +49,15 @@ def decode_time(value: str | None) -> datetime | None:
     if value is None:
         return None
     return datetime.fromisoformat(value).astimezone(UTC)
+
+
+def from_row(cls: type[T], row: Row, *, times: tuple[str, ...] = ()) -> T:
+    """Build a frozen dataclass from a row whose column names match its fields; `times`
+    names the columns stored as encoded instants."""
+    values = {field.name: row[field.name] for field in fields(cls)}  # type: ignore[arg-type]
+    for name in times:
+        values[name] = decode_time(values[name])
+    return cls(**values)
 
 
 def _split_statements(script: str) -> list[str]:
