@@ -7,6 +7,7 @@ import logging
 import logging.handlers
 import signal
 import sys
+from collections.abc import Awaitable, Callable
 
 import aiohttp
 import discord
@@ -30,22 +31,32 @@ def setup_logging(settings: Settings) -> None:
         logging.getLogger().addHandler(handler)
 
 
-async def run(settings: Settings) -> None:
-    bot = create_bot(settings)
+async def serve_until_signalled(start: Awaitable[None], close: Callable[[], Awaitable[None]]) -> None:
+    """Run `start` until it ends or SIGINT/SIGTERM arrives; on a signal, `close` and let it finish."""
     loop = asyncio.get_running_loop()
     stopping = asyncio.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    signals = (signal.SIGINT, signal.SIGTERM)
+    for signum in signals:
         loop.add_signal_handler(signum, stopping.set)
-    async with bot:
-        runner = asyncio.create_task(bot.start(settings.token))
+    try:
+        runner = asyncio.ensure_future(start)
         stopper = asyncio.create_task(stopping.wait())
         done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
         if stopper in done:
             logging.getLogger("rollcall").info("Shutting down")
-            await bot.close()
+            await close()
         else:
             stopper.cancel()
         await runner
+    finally:
+        for signum in signals:
+            loop.remove_signal_handler(signum)
+
+
+async def run(settings: Settings) -> None:
+    bot = create_bot(settings)
+    async with bot:
+        await serve_until_signalled(bot.start(settings.token), bot.close)
 
 
 def main() -> int:

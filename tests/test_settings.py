@@ -89,3 +89,39 @@ def test_settings_can_be_built_in_code():
 def test_bad_settings_name_the_variable(values, variable):
     with pytest.raises(ConfigError, match=variable):
         Settings.from_mapping(values)
+
+
+async def test_sigterm_closes_the_bot_and_returns_normally():
+    import asyncio
+    import signal
+
+    from main import serve_until_signalled
+
+    closed = asyncio.Event()
+
+    async def start() -> None:
+        await closed.wait()
+
+    async def close() -> None:
+        closed.set()
+
+    serving = asyncio.create_task(serve_until_signalled(start(), close))
+    await asyncio.sleep(0)
+    os.kill(os.getpid(), signal.SIGTERM)
+    await asyncio.wait_for(serving, timeout=5)
+    assert closed.is_set()
+
+
+async def test_the_bot_ending_by_itself_needs_no_signal():
+    from main import serve_until_signalled
+
+    calls = []
+
+    async def start() -> None:
+        calls.append("started")
+
+    async def close() -> None:
+        calls.append("closed")
+
+    await serve_until_signalled(start(), close)
+    assert calls == ["started"]
