@@ -47,6 +47,11 @@ UNKNOWN_CHANNEL = 10003  # Discord's error code for a deleted channel
 STATUS_CHOICES = [app_commands.Choice(name=status, value=status) for status in ("present", "late", "absent", "excused")]
 
 
+def csv_attachment(session: AttendanceSession, data: bytes) -> discord.File:
+    """A fresh file each time: a discord.File is consumed by the send that uploads it."""
+    return discord.File(io.BytesIO(data), filename=session_csv_name(session))
+
+
 class Attendance(commands.Cog):
     attendance_group = app_commands.Group(
         name="attendance",
@@ -222,14 +227,14 @@ class Attendance(commands.Cog):
         lockouts = await self.sessions.lockouts(session.id)
         if lockouts:
             text += "\nLocked out after 5 wrong codes: " + ", ".join(f"<@{user_id}>" for user_id, _ in lockouts)
-        file = await self._csv_file(session, config)
-        delivered = await self._send_to_channel(config.admin_channel_id, text, file=file)
+        csv_bytes = await self._csv_bytes(session, config)
+        delivered = await self._send_to_channel(config.admin_channel_id, text, file=csv_attachment(session, csv_bytes))
         if not delivered:
             # No usable admin channel: the report goes to whoever opened the roll call.
-            await self._dm_user(session.opened_by, text, file=await self._csv_file(session, config))
+            await self._dm_user(session.opened_by, text, file=csv_attachment(session, csv_bytes))
         await self._log(config, f"🗒️ {text.splitlines()[0]}")
 
-    async def _csv_file(self, session: AttendanceSession, config: GuildConfig) -> discord.File:
+    async def _csv_bytes(self, session: AttendanceSession, config: GuildConfig) -> bytes:
         records = await self.sessions.records(session.id)
         guild = self.bot.get_guild(session.guild_id)
 
@@ -237,8 +242,7 @@ class Attendance(commands.Cog):
             member = guild.get_member(user_id) if guild else None
             return member.display_name if member else None
 
-        data = session_csv(records, config.timezone, name_of)
-        return discord.File(io.BytesIO(data), filename=session_csv_name(session))
+        return session_csv(records, config.timezone, name_of)
 
     # ---- delivery helpers ---------------------------------------------------------------
 
@@ -593,5 +597,5 @@ class Attendance(commands.Cog):
         config = await self.bot.guild_configs.get(interaction.guild_id)
         await interaction.response.defer(ephemeral=True, thinking=True)
         counts = await self.sessions.counts(target.id)
-        file = await self._csv_file(target, config)
+        file = csv_attachment(target, await self._csv_bytes(target, config))
         await send_reply(interaction, f"Roll call #{target.id}: {counts_line(counts)}", files=[file])
