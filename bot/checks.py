@@ -7,7 +7,7 @@ role or channel, so the bot decides for itself who may run an admin action.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import discord
 from discord import app_commands
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from storage.guild_config import GuildConfig
 
 T = TypeVar("T")
+AutocompleteCallback = TypeVar("AutocompleteCallback", bound=Callable[..., Any])
 
 # Stored in each command's `extras` so /help and the structural tests know who may run it.
 AUDIENCE_EVERYONE = "everyone"
@@ -33,6 +34,17 @@ def is_admin(member: discord.Member, permissions: discord.Permissions) -> bool:
 
 def is_organizer(member: discord.Member, config: GuildConfig) -> bool:
     return config.organizer_role_id is not None and member.get_role(config.organizer_role_id) is not None
+
+
+def command_audience(command: app_commands.Command | app_commands.Group) -> str:
+    """A command's own audience, else its parent group's, else everyone."""
+    node: app_commands.Command | app_commands.Group | None = command
+    while node is not None:
+        audience = node.extras.get("audience")
+        if audience:
+            return audience
+        node = node.parent
+    return AUDIENCE_EVERYONE
 
 
 def may_use(audience: str, member: discord.Member, permissions: discord.Permissions, config: GuildConfig) -> bool:
@@ -78,6 +90,28 @@ def staff_only(*, organizers_allowed: bool = True) -> Callable[[T], T]:
     return decorator
 
 
+def staff_autocomplete(callback: AutocompleteCallback) -> AutocompleteCallback:
+    """For every autocomplete of a staff command: offer nothing to whoever the command itself
+    would refuse, so a student can't read session ids, channels or times from the choices.
+
+    discord.py runs no command checks before an autocomplete callback; it runs the checks
+    attached to the callback and answers an empty list when one fails. The audience is read
+    from the command being completed, so it can't drift from the command's own rule."""
+
+    async def predicate(interaction: discord.Interaction) -> bool:
+        command = interaction.command
+        audience = command_audience(command) if command is not None else AUDIENCE_ADMIN
+        if audience == AUDIENCE_EVERYONE:
+            return True
+        try:
+            await ensure_staff(interaction, organizers_allowed=audience == AUDIENCE_ORGANIZER)
+        except NotAllowed:
+            return False
+        return True
+
+    return app_commands.check(predicate)(callback)
+
+
 def ensure_in_range(label: str, value: int, bounds: tuple[int, int], unit: str) -> None:
     """Discord enforces an option's min/max only in its own client, so the bot checks again."""
     low, high = bounds
@@ -98,6 +132,26 @@ def ensure_can_post(channel: discord.abc.GuildChannel) -> None:
         raise InvalidInput(
             f"I can't post in {channel.mention}: I'm missing {names} there. Give my role those permissions "
             "in the channel's settings (Edit Channel → Permissions), then try again."
+        )
+
+
+def ensure_private_admin_channel(channel: discord.abc.GuildChannel) -> None:
+    """Close reports and their CSVs are posted in the admin channel, so @everyone must not see it."""
+    if channel.permissions_for(channel.guild.default_role).view_channel:
+        raise InvalidInput(
+            f"{channel.mention} is visible to @everyone, so roll-call reports and their CSVs posted there would be "
+            f"public. Deny View Channel for @everyone in {channel.mention}'s permissions (Edit Channel → "
+            "Permissions), or pick a private channel, then try again."
+        )
+
+
+def ensure_role_sees_admin_channel(role: discord.Role, channel: discord.abc.GuildChannel) -> None:
+    """Organizers run their commands in the admin channel, so their role must be able to open it."""
+    if not channel.permissions_for(role).view_channel:
+        raise InvalidInput(
+            f"{role.mention} can't view the admin channel {channel.mention}, so organizers couldn't use their "
+            f"commands there. Allow View Channel for {role.mention} in {channel.mention}'s permissions "
+            "(Edit Channel → Permissions), then try again."
         )
 
 

@@ -8,7 +8,16 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import AUDIENCE_ADMIN, ensure_assignable, ensure_can_post, ensure_in_range, staff_only
+from bot.checks import (
+    AUDIENCE_ADMIN,
+    ensure_assignable,
+    ensure_can_post,
+    ensure_in_range,
+    ensure_private_admin_channel,
+    ensure_role_sees_admin_channel,
+    staff_autocomplete,
+    staff_only,
+)
 from bot.errors import InvalidInput
 from bot.replies import send_reply
 from storage.guild_config import (
@@ -137,6 +146,7 @@ class Config(commands.Cog):
             if role is not None:
                 ensure_assignable(role)
                 changes[column] = role.id
+        self._ensure_admin_channel_fits(interaction.guild, current, admin_channel, organizer_role)
         if timezone is not None:
             name = timezone.strip()
             if not is_timezone(name):
@@ -182,7 +192,24 @@ class Config(commands.Cog):
         )
         await send_reply(interaction, f"Saved {len(changes)} setting(s).", embed=config_embed(updated))
 
+    @staticmethod
+    def _ensure_admin_channel_fits(
+        guild: discord.Guild,
+        current: GuildConfig,
+        admin_channel: discord.TextChannel | None,
+        organizer_role: discord.Role | None,
+    ) -> None:
+        """The admin channel must be private, and visible to the organizer role: checked for the
+        pair as it will be after this command, whichever half of it changes."""
+        channel = admin_channel or guild.get_channel(current.admin_channel_id or 0)
+        role = organizer_role or guild.get_role(current.organizer_role_id or 0)
+        if admin_channel is not None:
+            ensure_private_admin_channel(admin_channel)
+        if channel is not None and role is not None and (admin_channel is not None or organizer_role is not None):
+            ensure_role_sees_admin_channel(role, channel)
+
     @config_set.autocomplete("timezone")
+    @staff_autocomplete
     async def timezone_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice]:
         return [app_commands.Choice(name=name, value=name) for name in search_timezones(current)]
 

@@ -8,22 +8,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import AUDIENCE_EVERYONE, may_use
+from bot.checks import command_audience, may_use
 from bot.replies import send_reply
 
 if TYPE_CHECKING:
     from bot.core import Rollcall
-
-
-def command_audience(command: app_commands.Command | app_commands.Group) -> str:
-    """A command's own audience, else its parent group's, else everyone."""
-    node: app_commands.Command | app_commands.Group | None = command
-    while node is not None:
-        audience = node.extras.get("audience")
-        if audience:
-            return audience
-        node = node.parent
-    return AUDIENCE_EVERYONE
 
 
 def walk_leaf_commands(tree: app_commands.CommandTree) -> list[app_commands.Command]:

@@ -544,6 +544,8 @@ class ChannelSpec:
     name: str
     id: int
     bot_denied: discord.Permissions | None = None
+    # None: everyone can view it. Otherwise @everyone is denied View Channel and these roles are allowed it.
+    visible_to: tuple[str, ...] | None = None
 
 
 def _snowflake(offset: int) -> int:
@@ -560,7 +562,7 @@ DEFAULT_ROLES = (
 )
 DEFAULT_CHANNELS = (
     ChannelSpec("general", _snowflake(21)),
-    ChannelSpec("admin", _snowflake(22)),
+    ChannelSpec("admin", _snowflake(22), visible_to=("Admin", "Organizer", "Rollcall")),
     ChannelSpec("attendance", _snowflake(23)),
     ChannelSpec("verification", _snowflake(24)),
     ChannelSpec("log", _snowflake(25)),
@@ -596,11 +598,15 @@ def populate_guild(state: discord.state.ConnectionState, world: World) -> discor
     guild = dpy_backend.make_guild("Rollcall Test Server", roles=roles, id_num=GUILD_ID)
     role_ids = {spec.name: spec.id for spec in world.roles}
     for position, spec in enumerate(world.channels):
-        overwrites = None
+        overwrites = []
         if spec.bot_denied is not None:
-            overwrites = [{"id": role_ids["Rollcall"], "type": 0, "allow": "0", "deny": str(spec.bot_denied.value)}]
+            overwrites.append({"id": role_ids["Rollcall"], "type": 0, "allow": "0", "deny": str(spec.bot_denied.value)})
+        if spec.visible_to is not None:
+            view = str(discord.Permissions(view_channel=True).value)
+            overwrites.append({"id": GUILD_ID, "type": 0, "allow": "0", "deny": view})
+            overwrites.extend({"id": role_ids[name], "type": 0, "allow": view, "deny": "0"} for name in spec.visible_to)
         dpy_backend.make_text_channel(
-            spec.name, guild, position=position, id_num=spec.id, permission_overwrites=overwrites
+            spec.name, guild, position=position, id_num=spec.id, permission_overwrites=overwrites or None
         )
     bot_member_data = dpy_factories.make_member_dict(guild, state.user, [role_ids["Rollcall"]])
     state.parse_guild_member_add(bot_member_data)

@@ -11,7 +11,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import AUDIENCE_ORGANIZER, ensure_can_post, ensure_in_range, staff_only
+from bot.checks import AUDIENCE_ORGANIZER, ensure_can_post, ensure_in_range, staff_autocomplete, staff_only
 from bot.errors import InvalidInput, NotAllowed, NotFound
 from bot.replies import send_reply
 from cogs.attendance.views import (
@@ -298,6 +298,7 @@ class Attendance(commands.Cog):
     def _open_sessions_in(self, guild_id: int) -> list[AttendanceSession]:
         return [s for s in self._open_by_channel.values() if s.guild_id == guild_id]
 
+    @staff_autocomplete
     async def session_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice]:
         config = await self.bot.guild_configs.get(interaction.guild_id)
         choices = []
@@ -547,6 +548,13 @@ class Attendance(commands.Cog):
     ) -> None:
         if member.bot:
             raise InvalidInput("Bots don't take part in roll calls.")
+        # The option is typed User so that unmark can reach someone who left; Discord sends a
+        # Member only for members of this server.
+        if not isinstance(member, discord.Member):
+            raise InvalidInput(
+                f"{member.mention} is not a member of this server, so they can't be marked; nothing was changed. "
+                "Pick someone from this server in the `member` option."
+            )
         target = await self._session_option(interaction.guild_id, session)
         before = await self.sessions.mark(
             target,
@@ -575,6 +583,8 @@ class Attendance(commands.Cog):
     async def attendance_unmark(
         self, interaction: discord.Interaction, member: discord.User, session: int | None = None
     ) -> None:
+        # Deliberately open to users who are no longer members: a teacher must be able to clear
+        # the record of a student who has since left the server.
         target = await self._session_option(interaction.guild_id, session)
         before = await self.sessions.unmark(
             target, user_id=member.id, actor_id=interaction.user.id, now=self.bot.clock.now()
