@@ -87,7 +87,12 @@ class FormErrors:
             self.add(path, "BASE_TYPE_MAX_LENGTH", f"Must be {limit} or fewer in length.")
 
     def length_between(self, path: Path, value: Any, low: int, high: int) -> None:
-        if not isinstance(value, str) or not low <= len(value) <= high:
+        """A required text field: Discord says "required" when it is missing or empty."""
+        if not isinstance(value, str) or not value:
+            self.add(path, "BASE_TYPE_REQUIRED", "This field is required")
+        elif len(value) > high:
+            self.add(path, "BASE_TYPE_MAX_LENGTH", f"Must be {high} or fewer in length.")
+        elif len(value) < low:
             self.add(path, "BASE_TYPE_BAD_LENGTH", f"Must be between {low} and {high} in length.")
 
     def max_items(self, path: Path, items: Any, limit: int) -> None:
