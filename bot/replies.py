@@ -7,6 +7,12 @@ from collections.abc import Sequence
 import discord
 from discord.utils import MISSING
 
+# Discord refuses a message past these (400 / 50035), and the member then sees nothing at all.
+MESSAGE_CONTENT_LIMIT = 2_000
+EMBED_FIELD_VALUE_LIMIT = 1_024
+EMBED_FIELDS_LIMIT = 25
+EMBED_TOTAL_LIMIT = 6_000
+
 
 async def send_reply(
     interaction: discord.Interaction,

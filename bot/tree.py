@@ -9,7 +9,8 @@ import discord
 from discord import app_commands
 
 from bot.errors import RollcallError
-from bot.replies import send_reply
+from bot.replies import MESSAGE_CONTENT_LIMIT, send_reply
+from utils.text import echo, shorten
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +27,7 @@ def describe_failure(error: BaseException) -> str | None:
     if isinstance(error, RollcallError):
         return error.message
     if isinstance(error, app_commands.TransformerError):
-        return f"I couldn't understand `{error.value}` for that option. Pick one from the list Discord offers."
+        return f"I couldn't understand `{echo(error.value)}` for that option. Pick one from the list Discord offers."
     if isinstance(error, app_commands.NoPrivateMessage):
         return "This command only works inside a server."
     if isinstance(error, app_commands.CommandOnCooldown):
@@ -57,7 +58,8 @@ async def report_interaction_error(interaction: discord.Interaction, error: Base
             f"Sorry, something went wrong on my side. Error id: `{error_id}` (an admin can find it in the bot's log)."
         )
     try:
-        await send_reply(interaction, message, ephemeral=True)
+        # A refusal that Discord itself refused would leave the member with no answer at all.
+        await send_reply(interaction, shorten(message, MESSAGE_CONTENT_LIMIT), ephemeral=True)
     except discord.HTTPException:
         log.warning("Could not deliver an error reply for interaction %s", interaction.id)
 

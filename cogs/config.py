@@ -29,11 +29,15 @@ from storage.guild_config import (
     GuildConfig,
     GuildConfigRepository,
 )
-from utils.settings_text import parse_reminder_offsets
+from utils.settings_text import MAX_REMINDER_OFFSETS, parse_reminder_offsets
+from utils.text import echo
 from utils.timezones import is_timezone, search_timezones
 
 if TYPE_CHECKING:
     from bot.core import Rollcall
+
+# Five offsets of up to five digits with separators fit easily; past this it is not a list of offsets.
+REMINDER_OFFSETS_TEXT_LIMIT = 100
 
 
 def _channel_text(channel_id: int | None) -> str:
@@ -151,7 +155,7 @@ class Config(commands.Cog):
             name = timezone.strip()
             if not is_timezone(name):
                 raise InvalidInput(
-                    f"`{timezone}` is not a time zone I know. Use an IANA name such as `Europe/Berlin` or "
+                    f"`{echo(timezone)}` is not a time zone I know. Use an IANA name such as `Europe/Berlin` or "
                     "`America/New_York`; start typing and pick one from the list."
                 )
             changes["timezone"] = name
@@ -172,6 +176,11 @@ class Config(commands.Cog):
                 ensure_in_range(label, value, bounds, unit)
                 changes[column] = value
         if reminder_offsets is not None:
+            if len(reminder_offsets) > REMINDER_OFFSETS_TEXT_LIMIT:
+                raise InvalidInput(
+                    f"`{echo(reminder_offsets)}` is too long for reminder offsets: give at most "
+                    f"{MAX_REMINDER_OFFSETS} numbers of minutes separated by commas, for example `60,10`."
+                )
             try:
                 changes["reminder_offsets"] = parse_reminder_offsets(reminder_offsets)
             except ValueError as error:

@@ -31,6 +31,8 @@ from discord.ext.test import backend as dpy_backend
 from discord.ext.test import factories as dpy_factories
 from discord.http import HTTPClient, Route
 
+from tests import discord_limits
+
 APP_ID = 1_200_000_000_000_000_001
 BOT_USER_ID = 1_200_000_000_000_000_002
 GUILD_ID = 1_200_000_000_000_000_100
@@ -69,6 +71,18 @@ def forbidden(code: int, message: str) -> discord.Forbidden:
 
 def not_found(code: int, message: str) -> discord.NotFound:
     return discord.NotFound(FakeResponse(404, "Not Found"), {"code": code, "message": message})  # type: ignore[arg-type]
+
+
+INVALID_FORM_BODY = 50035
+
+
+def invalid_form_body(errors: discord_limits.FormErrors) -> discord.HTTPException:
+    """Discord's answer to a payload over one of its limits; discord.py flattens `errors` into
+    the exception text as `In embeds.0.fields.0.value: Must be 1024 or fewer in length.`"""
+    return discord.HTTPException(
+        FakeResponse(400, "Bad Request"),  # type: ignore[arg-type]
+        {"code": INVALID_FORM_BODY, "message": "Invalid Form Body", "errors": errors.tree},
+    )
 
 
 @dataclass
@@ -168,6 +182,8 @@ class FakeDiscord:
         self.dm_channels: dict[int, int] = {}
         self.closed_dms: set[int] = set()
         self.unknown_calls: list[str] = []
+        # Payloads refused for breaking Discord's limits: (route handler, Discord's errors tree).
+        self.refused: list[tuple[str, dict[str, Any]]] = []
         self.cdn: dict[str, bytes] = {}
         self.interactions: dict[str, int] = {}
         self.interaction_channels: dict[int, int] = {}
@@ -292,10 +308,28 @@ class FakeDiscord:
             match = pattern.match(path)
             if method == route.method and match:
                 body, recorded = self._split_body(kwargs, files, form)
+                self._check_limits(handler, body)
                 params = {k: v for k, v in match.groupdict().items()}
                 return await handler(params, body, recorded, kwargs)
         self.unknown_calls.append(f"{route.method} {path}")
         raise UnknownEndpoint(f"the harness does not model {route.method} {path}")
+
+    def _check_limits(self, handler: Any, body: Any) -> None:
+        """Refuse what Discord refuses: every payload is held to Discord's size limits before
+        the route acts on it, so an over-limit reply fails the test that caused it."""
+        checks = {
+            self._send_message: discord_limits.message_errors,
+            self._edit_message: discord_limits.message_errors,
+            self._followup: discord_limits.message_errors,
+            self._edit_webhook_message: discord_limits.message_errors,
+            self._interaction_callback: discord_limits.interaction_callback_errors,
+            self._sync_commands: discord_limits.command_sync_errors,
+        }
+        check = checks.get(handler)
+        errors = check(body) if check is not None else None
+        if errors:
+            self.refused.append((handler.__name__, errors.tree))
+            raise invalid_form_body(errors)
 
     def _guild_channel(self, channel_id: int) -> discord.abc.GuildChannel | None:
         for guild in self.state.guilds:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -14,6 +15,7 @@ from discord.ext import commands
 from bot.checks import AUDIENCE_ORGANIZER, ensure_can_post, ensure_in_range, staff_autocomplete, staff_only
 from bot.errors import InvalidInput, NotAllowed, NotFound
 from bot.replies import send_reply
+from cogs.attendance.status import LOCKOUTS_FILE, OpenSessionStatus, lockouts_csv, status_embed
 from cogs.attendance.views import (
     SessionsPageButton,
     closed_message_embed,
@@ -492,33 +494,41 @@ class Attendance(commands.Cog):
     @staff_only()
     async def attendance_status(self, interaction: discord.Interaction) -> None:
         now = self.bot.clock.now()
-        open_sessions = self._open_sessions_in(interaction.guild_id)
-        embed = discord.Embed(title="Roll call status", colour=discord.Colour.green())
+        open_sessions = sorted(self._open_sessions_in(interaction.guild_id), key=lambda s: s.id)
         if not open_sessions:
+            embed = discord.Embed(title="Roll call status", colour=discord.Colour.green())
             latest = await self.sessions.latest(interaction.guild_id)
             embed.description = "No roll call is open."
             if latest is not None:
                 counts = await self.sessions.counts(latest.id)
                 embed.description += f"\nLast: #{latest.id} in <#{latest.channel_id}> — {counts_line(counts)}"
-        for session in open_sessions:
-            counts = await self.sessions.counts(session.id)
-            lockouts = await self.sessions.lockouts(session.id)
-            _, _, window_ends = self._current_code(session, now)
-            lines = [
-                f"Opened {discord_timestamp(session.opened_at, 'R')} by <@{session.opened_by}>",
-                counts_line(counts),
-                f"Code changes every {session.interval_seconds} s (next {discord_timestamp(window_ends, 'R')})",
-            ]
-            if session.closes_at:
-                lines.append(f"Closes {discord_timestamp(session.closes_at, 'R')}")
-            if lockouts:
-                lines.append("Locked out: " + ", ".join(f"<@{user_id}>" for user_id, _ in lockouts))
-            else:
-                lines.append("Locked out: nobody")
-            embed.add_field(
-                name=f"#{session.id} in #{self._channel_name(session)}", value="\n".join(lines), inline=False
+            await send_reply(interaction, embed=embed)
+            return
+        statuses = [
+            OpenSessionStatus(
+                session=session,
+                channel_name=self._channel_name(session),
+                counts=await self.sessions.counts(session.id),
+                lockouts=await self.sessions.lockouts(session.id),
+                next_code_at=self._current_code(session, now)[2],
             )
-        await send_reply(interaction, embed=embed)
+            for session in open_sessions
+        ]
+        embed, lockouts_cut = status_embed(statuses)
+        files = []
+        if lockouts_cut:
+            config = await self.bot.guild_configs.get(interaction.guild_id)
+            data = lockouts_csv(statuses, config.timezone, self._display_name_in(interaction.guild))
+            files.append(discord.File(io.BytesIO(data), filename=LOCKOUTS_FILE))
+        await send_reply(interaction, embed=embed, files=files)
+
+    @staticmethod
+    def _display_name_in(guild: discord.Guild | None) -> Callable[[int], str | None]:
+        def name_of(user_id: int) -> str | None:
+            member = guild.get_member(user_id) if guild else None
+            return member.display_name if member else None
+
+        return name_of
 
     def _channel_name(self, session: AttendanceSession) -> str:
         channel = self.bot.get_channel(session.channel_id)
