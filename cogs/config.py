@@ -29,15 +29,12 @@ from storage.guild_config import (
     GuildConfig,
     GuildConfigRepository,
 )
-from utils.settings_text import MAX_REMINDER_OFFSETS, parse_reminder_offsets
+from utils.settings_text import parse_reminder_offsets
 from utils.text import echo
 from utils.timezones import is_timezone, search_timezones
 
 if TYPE_CHECKING:
     from bot.core import Rollcall
-
-# Five offsets of up to five digits with separators fit easily; past this it is not a list of offsets.
-REMINDER_OFFSETS_TEXT_LIMIT = 100
 
 
 def _channel_text(channel_id: int | None) -> str:
@@ -176,11 +173,6 @@ class Config(commands.Cog):
                 ensure_in_range(label, value, bounds, unit)
                 changes[column] = value
         if reminder_offsets is not None:
-            if len(reminder_offsets) > REMINDER_OFFSETS_TEXT_LIMIT:
-                raise InvalidInput(
-                    f"`{echo(reminder_offsets)}` is too long for reminder offsets: give at most "
-                    f"{MAX_REMINDER_OFFSETS} numbers of minutes separated by commas, for example `60,10`."
-                )
             try:
                 changes["reminder_offsets"] = parse_reminder_offsets(reminder_offsets)
             except ValueError as error:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from utils.text import shorten
+
 MAX_REMINDER_OFFSETS = 5
 REMINDER_MINUTES_RANGE = (1, 4 * 7 * 24 * 60)
 REMINDER_OFFSETS_FORM = (
@@ -17,8 +19,7 @@ _ECHO_LIMIT = 20
 
 def _echo(part: str) -> str:
     """The refused value as typed, short enough to quote in a message, without breaking its code span."""
-    shown = part if len(part) <= _ECHO_LIMIT else part[: _ECHO_LIMIT - 1] + "…"
-    return shown.replace("`", "'")
+    return shorten(part, _ECHO_LIMIT).replace("`", "'")
 
 
 def parse_reminder_offsets(text: str) -> tuple[int, ...]:
