@@ -11,13 +11,14 @@ import logging
 import re
 from pathlib import Path
 
+import aiohttp
 import discord
 import pytest
 from discord import app_commands
 
 from bot.delivery import CONTENT_LIMIT, DELIVER_JOB, MAX_ATTEMPTS, OVERFLOW_FILENAME, Outcome, Target, backoff
 from cogs.attendance.cog import Attendance
-from tests.harness import client_disconnected, connection_reset, forbidden, server_error
+from tests.harness import FakeResponse, client_disconnected, connection_reset, forbidden, not_found, server_error
 
 WRONG_CODE = "ZZZZZZZZ"  # never a code: codes have the session's length (4 here)
 
@@ -97,7 +98,7 @@ async def test_fault_injection_reaches_the_webhook_adapter(h, discord_side):
         await interaction.response.defer(ephemeral=True)
         try:
             await interaction.followup.send("first", ephemeral=True)
-        except aiohttp_client_error():
+        except aiohttp.ClientError:
             await interaction.followup.send("second try", ephemeral=True)
 
     h.bot.tree.add_command(flaky)
@@ -105,12 +106,6 @@ async def test_fault_injection_reaches_the_webhook_adapter(h, discord_side):
     result = await h.command("flaky", user="member")
     assert result.text == "second try"
     assert discord_side.pending_faults() == []
-
-
-def aiohttp_client_error() -> type[Exception]:
-    import aiohttp
-
-    return aiohttp.ClientError
 
 
 # ---- the close report is owed until delivered ---------------------------------------------
@@ -326,7 +321,7 @@ async def test_send_results_say_what_happened(h, discord_side):
     assert denied.missing == ("send_messages",)
     assert "I'm missing Send Messages in <#" in denied.explain()
 
-    discord_side.fail_next("POST", "/channels/{channel_id}/messages", not_found_channel())
+    discord_side.fail_next("POST", "/channels/{channel_id}/messages", not_found(10003, "Unknown Channel"))
     gone = await delivery.send(Target.channel(h.channel("general").id), "anyone?")
     assert (gone.outcome, gone.detail) == (Outcome.GONE, "channel")
 
@@ -342,15 +337,7 @@ async def test_send_results_say_what_happened(h, discord_side):
     assert unset.outcome is Outcome.NOT_CONFIGURED
 
 
-def not_found_channel() -> discord.NotFound:
-    from tests.harness import not_found
-
-    return not_found(10003, "Unknown Channel")
-
-
 def bad_request() -> discord.HTTPException:
-    from tests.harness import FakeResponse
-
     return discord.HTTPException(FakeResponse(400, "Bad Request"), {"code": 50035, "message": "Invalid Form Body"})  # type: ignore[arg-type]
 
 
@@ -370,6 +357,18 @@ async def test_a_lost_channel_is_reported_with_the_missing_permission_even_throu
     notices = [m for m in discord_side.channel_messages(h.channel("admin").id) if "I can't show the code" in m.content]
     assert len(notices) == 1
     assert "give my role View Channel there" in notices[0].content
+
+
+async def test_without_an_admin_channel_a_lost_channel_is_told_to_the_opener_once(h, discord_side, clock):
+    await h.command("config set", user="admin", attendance_channel=h.channel("attendance"))
+    session = await open_session(h, channel=h.channel("lecture-b"))
+    deny_bot(h, "lecture-b", "view_channel")
+    for _ in range(3):
+        clock.advance(seconds=session.interval_seconds)
+        await h.bot.run_due_jobs()
+    notices = [m for m in discord_side.dms_to(h.member("admin").id) if "I can't show the code" in m.content]
+    assert len(notices) == 1
+    assert (await h.bot.attendance.get(session.id)).is_open
 
 
 # ---- the refused-channel cache ------------------------------------------------------------

@@ -71,7 +71,9 @@ def close_report(
 def report_whereabouts(session: AttendanceSession, handover: Handover) -> str:
     """Where the closer can find the report, or why it is not there yet."""
     last = handover.last
-    if handover.status == DELIVERED and last is not None:
+    if handover.status == DELIVERED:
+        if last is None:  # a scheduled retry got there first
+            return "The report and CSV have been delivered."
         if last.target.kind == "dm":
             return f"No usable admin channel, so the report and CSV went to <@{last.target.id}> by DM."
         return f"The report and CSV are posted in <#{last.channel_id}>."
