@@ -11,6 +11,7 @@ import discord
 from discord.ext import commands
 
 from bot.clock import Clock, SystemClock
+from bot.delivery import Delivery
 from bot.scheduler import JobScheduler
 from bot.tree import RollcallTree
 from config import Settings
@@ -19,6 +20,7 @@ from storage.audit import AuditRepository
 from storage.database import Database
 from storage.guild_config import GuildConfigRepository
 from storage.meta import MetaRepository
+from storage.outbox import OutboxRepository
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +45,8 @@ class Rollcall(commands.Bot):
     guild_configs: GuildConfigRepository
     meta: MetaRepository
     attendance: AttendanceRepository
+    outbox: OutboxRepository
+    delivery: Delivery
 
     def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
         super().__init__(
@@ -62,7 +66,9 @@ class Rollcall(commands.Bot):
         self.audit = AuditRepository(self.db)
         self.guild_configs = GuildConfigRepository(self.db, self.audit)
         self.meta = MetaRepository(self.db)
-        self.attendance = AttendanceRepository(self.db, self.audit)
+        self.outbox = OutboxRepository(self.db)
+        self.attendance = AttendanceRepository(self.db, self.audit, self.outbox)
+        self.delivery = Delivery(self, self.outbox, self.guild_configs, self.jobs, self.clock)
 
         for extension in EXTENSIONS:
             await self.load_extension(extension)
@@ -74,6 +80,7 @@ class Rollcall(commands.Bot):
             reconcile = getattr(cog, "reconcile", None)
             if reconcile is not None:
                 await reconcile()
+        await self.delivery.reconcile()
         await self.sync_commands()
         # Everything built so far lives as long as the process; freezing it keeps the garbage
         # collector from rescanning it on every full collection during a burst of interactions.

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from storage.audit import AuditRepository
 from storage.database import Database, Row, decode_time, encode_time, from_row
+from storage.outbox import NewOwed, OutboxRepository
 
 log = logging.getLogger(__name__)
 
@@ -150,9 +151,10 @@ class GroupCommitter:
 
 
 class AttendanceRepository:
-    def __init__(self, db: Database, audit: AuditRepository) -> None:
+    def __init__(self, db: Database, audit: AuditRepository, outbox: OutboxRepository) -> None:
         self._db = db
         self._audit = audit
+        self._outbox = outbox
         self._submissions = GroupCommitter(db, _SUBMISSION_UPSERT, key_columns=2)
 
     # ---- sessions ----------------------------------------------------------------------
@@ -269,9 +271,11 @@ class AttendanceRepository:
         now: datetime,
         closed_by: int | None,
         absentees: Sequence[tuple[int, str, str]],
-    ) -> bool:
-        """Close the session and record `absentees` (id, name, display name) who have no row.
-        Returns False when it was already closed, so a close happens once."""
+        report: NewOwed,
+    ) -> int | None:
+        """Close the session, record `absentees` (id, name, display name) who have no row and owe
+        its `report`, all in one transaction, so a crash after the close cannot lose the report.
+        Returns the owed report's id, or None when it was already closed (a close happens once)."""
         async with self._db.transaction() as connection:
             cursor = await connection.execute(
                 "UPDATE attendance_session SET status = 'closed', closed_at = ?, closed_by = ? "
@@ -279,13 +283,13 @@ class AttendanceRepository:
                 (encode_time(now), closed_by, session_id),
             )
             if cursor.rowcount == 0:
-                return False
+                return None
             await connection.executemany(
                 "INSERT INTO attendance_record (session_id, user_id, status, submitted_at, user_name, display_name) "
                 "VALUES (?, ?, 'absent', NULL, ?, ?) ON CONFLICT (session_id, user_id) DO NOTHING",
                 [(session_id, user_id, name, display) for user_id, name, display in absentees],
             )
-        return True
+            return await self._outbox.add(connection, report, now=now)
 
     # ---- records -----------------------------------------------------------------------
 

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import itertools
 import json
 import re
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import aiohttp
 import discord
 import discord.ext.test as dpytest
 from discord.enums import AppCommandOptionType
@@ -83,6 +85,33 @@ def invalid_form_body(errors: discord_limits.FormErrors) -> discord.HTTPExceptio
         FakeResponse(400, "Bad Request"),  # type: ignore[arg-type]
         {"code": INVALID_FORM_BODY, "message": "Invalid Form Body", "errors": errors.tree},
     )
+
+
+def server_error(status: int = 500) -> discord.DiscordServerError:
+    """What discord.py raises once its own retries of a 5xx are used up."""
+    return discord.DiscordServerError(
+        FakeResponse(status, "Internal Server Error"),  # type: ignore[arg-type]
+        {"code": 0, "message": f"{status}: Internal Server Error"},
+    )
+
+
+def connection_reset() -> ConnectionResetError:
+    return ConnectionResetError(errno.ECONNRESET, "Connection reset by peer")
+
+
+def client_disconnected() -> aiohttp.ClientError:
+    return aiohttp.ServerDisconnectedError("Server disconnected")
+
+
+@dataclass
+class Fault:
+    """A failure the fake Discord answers with instead of handling the call."""
+
+    method: str
+    template: str
+    pattern: re.Pattern[str]
+    error: BaseException | type[BaseException]
+    remaining: int
 
 
 @dataclass
@@ -191,6 +220,8 @@ class FakeDiscord:
         self.response_times: dict[int, float] = {}
         self.responded: set[int] = set()
         self._ids = itertools.count(1_300_000_000_000_000_000)
+        self.faults: list[Fault] = []
+        self.faults_raised: list[str] = []
         self.state: discord.state.ConnectionState | None = None
         self._http_routes = [
             (method, _template_regex(template), handler)
@@ -241,6 +272,37 @@ class FakeDiscord:
 
     def since(self, mark: int) -> list[Sent]:
         return self.sent[mark:]
+
+    # ---- fault injection -------------------------------------------------------------
+
+    def fail_next(
+        self, method: str, path_template: str, error: BaseException | type[BaseException], *, times: int = 1
+    ) -> None:
+        """Answer the next `times` calls of `method` on a path matching `path_template` (Discord's
+        URL template, `{name}` matching one segment, literal ids allowed) with `error`: a
+        `server_error()`, a `connection_reset()`, a `client_disconnected()`, or any HTTPException."""
+        self.faults.append(Fault(method, path_template, _template_regex(path_template), error, times))
+
+    def pending_faults(self) -> list[str]:
+        """Faults not raised yet: a test that expected its fault to fire checks this is empty."""
+        return [f"{fault.method} {fault.template} x{fault.remaining}" for fault in self.faults if fault.remaining]
+
+    def dm_channel_id(self, user_id: int) -> int:
+        """The DM channel with a user, opened now if needed (Discord keeps one per user)."""
+        for channel_id, owner in self.dm_channels.items():
+            if owner == user_id:
+                return channel_id
+        channel_id = self.next_id()
+        self.dm_channels[channel_id] = user_id
+        return channel_id
+
+    def _raise_fault(self, route: Route) -> None:
+        path = route.url.removeprefix(Route.BASE)
+        for fault in self.faults:
+            if fault.remaining and fault.method == route.method and fault.pattern.match(path):
+                fault.remaining -= 1
+                self.faults_raised.append(f"{route.method} {path}")
+                raise fault.error
 
     # ---- message storage -------------------------------------------------------------
 
@@ -297,9 +359,11 @@ class FakeDiscord:
     # ---- REST routes -----------------------------------------------------------------
 
     async def http_request(self, route: Route, files: Any, form: Any, kwargs: dict[str, Any]) -> Any:
+        self._raise_fault(route)
         return await self._route(self._http_routes, route, files, form, kwargs)
 
     async def webhook_request(self, route: Route, files: Any, kwargs: dict[str, Any]) -> Any:
+        self._raise_fault(route)
         return await self._route(self._webhook_routes, route, files, None, kwargs)
 
     async def _route(self, routes: list, route: Route, files: Any, form: Any, kwargs: dict[str, Any]) -> Any:

@@ -11,4 +11,4 @@ if TYPE_CHECKING:
 
 
 async def setup(bot: Rollcall) -> None:
-    await bot.add_cog(Attendance(bot, bot.attendance))
+    await bot.add_cog(Attendance(bot, bot.attendance, bot.delivery))

@@ -6,15 +6,23 @@ import io
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import AUDIENCE_ORGANIZER, ensure_can_post, ensure_in_range, staff_autocomplete, staff_only
-from bot.errors import InvalidInput, NotAllowed, NotFound
+from bot.delivery import Delivery, Handover, Outcome, Parcel, Target, permission_label
+from bot.errors import InvalidInput, NotAllowed, NotFound, RollcallError
 from bot.replies import send_reply
+from cogs.attendance.report import (
+    CLOSE_REPORT_KIND,
+    close_report,
+    close_report_owed,
+    closed_line,
+    report_whereabouts,
+)
 from cogs.attendance.status import LOCKOUTS_FILE, OpenSessionStatus, lockouts_csv, status_embed
 from cogs.attendance.views import (
     SessionsPageButton,
@@ -34,6 +42,7 @@ from storage.attendance import (
     Submission,
 )
 from storage.guild_config import INTERVAL_RANGE, LENGTH_RANGE, GuildConfig
+from storage.outbox import OwedMessage
 from utils.codes import Verdict, check_code, new_secret, window_at, window_code, window_start
 from utils.timefmt import discord_timestamp
 
@@ -45,13 +54,20 @@ log = logging.getLogger(__name__)
 ROTATE_JOB = "attendance.rotate"
 CLOSE_JOB = "attendance.close"
 MAX_DURATION_MINUTES = 24 * 60
-UNKNOWN_CHANNEL = 10003  # Discord's error code for a deleted channel
+CODE_MESSAGE_PERMISSIONS = ("view_channel", "send_messages", "embed_links")
 STATUS_CHOICES = [app_commands.Choice(name=status, value=status) for status in ("present", "late", "absent", "excused")]
 
 
 def csv_attachment(session: AttendanceSession, data: bytes) -> discord.File:
     """A fresh file each time: a discord.File is consumed by the send that uploads it."""
     return discord.File(io.BytesIO(data), filename=session_csv_name(session))
+
+
+class ClosedRollCall(NamedTuple):
+    session: AttendanceSession
+    counts: dict[str, int]
+    warning: str | None
+    report: Handover
 
 
 class Attendance(commands.Cog):
@@ -64,21 +80,24 @@ class Attendance(commands.Cog):
     )
     dynamic_items = (SessionsPageButton,)
 
-    def __init__(self, bot: Rollcall, sessions: AttendanceRepository) -> None:
+    def __init__(self, bot: Rollcall, sessions: AttendanceRepository, delivery: Delivery) -> None:
         self.bot = bot
         self.sessions = sessions
+        self.delivery = delivery
         # Caches of rows, rebuilt from the database at load and updated after each commit,
         # so the /here hot path needs no read queries.
         self._open_by_channel: dict[int, AttendanceSession] = {}
         self._failures: dict[int, dict[int, int]] = {}
         # Sessions found open at start-up: their code message is checked (or re-posted) first.
         self._resumed: set[int] = set()
-        # Sessions whose channel refused the bot, so the admins are told once, not every rotation.
+        # Open sessions whose channel refused the bot, so the admins are told once, not every
+        # rotation; an entry leaves when the channel works again or the session closes.
         self._blocked: set[int] = set()
 
     async def cog_load(self) -> None:
         self.bot.jobs.register(CLOSE_JOB, self.close_due_sessions)
         self.bot.jobs.register(ROTATE_JOB, self.rotate_due_messages)
+        self.delivery.register(CLOSE_REPORT_KIND, self._render_close_report)
         for session in await self.sessions.list_open():
             self._open_by_channel[session.channel_id] = session
             self._failures[session.id] = await self.sessions.failures(session.id)
@@ -125,42 +144,31 @@ class Attendance(commands.Cog):
         """Edit the code message, posting it again if it was deleted. A deleted channel closes
         the session; a channel the bot may no longer use is reported to the admins once."""
         window, embed = await self._code_embed(session, now)
-        channel = self.bot.get_partial_messageable(session.channel_id, guild_id=session.guild_id)
-        try:
-            if not await self._edit_code_message(channel, session, embed):
-                message = await channel.send(embed=embed)
-                await self.sessions.set_message(session.id, message.id)
-        except discord.NotFound:
+        shown = await self.delivery.refresh_post(session.channel_id, session.message_id, embed=embed)
+        if shown.outcome is Outcome.GONE:
             log.warning("Channel %s of session %s is gone; closing the session", session.channel_id, session.id)
             await self._close(session, closed_by=None, now=now, reason="its channel was deleted")
             return
-        except discord.Forbidden:
+        if shown.outcome is Outcome.MISSING_PERMISSION:
             log.warning("Cannot show the code of session %s in channel %s", session.id, session.channel_id)
             if session.id not in self._blocked:
                 self._blocked.add(session.id)
-                await self._notify_admins(
+                names = ", ".join(permission_label(name) for name in shown.missing or CODE_MESSAGE_PERMISSIONS)
+                await self.delivery.notify_admins(
                     session.guild_id,
                     f"⚠️ I can't show the code of roll call #{session.id} in <#{session.channel_id}>: give my role "
-                    "View Channel, Send Messages and Embed Links there.",
+                    f"{names} there.",
+                    fallback_user_id=session.opened_by,
                 )
             return
+        if not shown.delivered:
+            # A network failure or a refusal: the next rotation tries again.
+            log.warning("Code message of session %s not updated: %s", session.id, shown.explain())
+            return
+        if shown.message_id != session.message_id and shown.message_id is not None:
+            await self.sessions.set_message(session.id, shown.message_id)
         self._blocked.discard(session.id)
         await self.sessions.set_shown_window(session.id, window)
-
-    async def _edit_code_message(
-        self, channel: discord.PartialMessageable, session: AttendanceSession, embed: discord.Embed
-    ) -> bool:
-        """Edit the stored code message; False when there is none to edit (never posted or deleted)."""
-        if session.message_id is None:
-            return False
-        try:
-            await channel.get_partial_message(session.message_id).edit(embed=embed)
-        except discord.NotFound as error:
-            if error.code == UNKNOWN_CHANNEL:
-                raise
-            log.info("Code message of session %s was deleted; posting it again", session.id)
-            return False
-        return True
 
     async def rotate_due_messages(self, now: datetime) -> None:
         """Scheduled: show the new code on every open session whose window has moved on."""
@@ -192,94 +200,64 @@ class Attendance(commands.Cog):
 
     async def _close(
         self, session: AttendanceSession, *, closed_by: int | None, now: datetime, reason: str | None = None
-    ) -> tuple[AttendanceSession, dict[str, int], str | None] | None:
+    ) -> ClosedRollCall | None:
         absentees, warning = self._absentees(session)
-        if not await self.sessions.close(session.id, now=now, closed_by=closed_by, absentees=absentees):
+        report_id = await self.sessions.close(
+            session.id,
+            now=now,
+            closed_by=closed_by,
+            absentees=absentees,
+            report=close_report_owed(session, reason=reason, warning=warning),
+        )
+        if report_id is None:
             return None
         self._open_by_channel.pop(session.channel_id, None)
         self._failures.pop(session.id, None)
         self._resumed.discard(session.id)
+        self._blocked.discard(session.id)
         self._unschedule(session.id)
         closed = await self.sessions.get(session.id)
         assert closed is not None
         counts = await self.sessions.counts(session.id)
         if closed.message_id is not None:
-            message = self.bot.get_partial_messageable(closed.channel_id).get_partial_message(closed.message_id)
-            try:
-                await message.edit(embed=closed_message_embed(closed, counts))
-            except discord.HTTPException as error:
-                log.info("Could not mark the code message of session %s closed: %s", closed.id, error)
-        await self._post_close_report(closed, counts, closed_by=closed_by, reason=reason, warning=warning)
-        return closed, counts, warning
+            marked = await self.delivery.edit(
+                closed.channel_id, closed.message_id, embed=closed_message_embed(closed, counts)
+            )
+            if not marked.delivered:
+                log.info("Could not mark the code message of session %s closed: %s", closed.id, marked.explain())
+        report = await self.delivery.deliver_owed(report_id)
+        await self.delivery.post_log(closed.guild_id, f"🗒️ {closed_line(closed, reason=reason)}")
+        return ClosedRollCall(closed, counts, warning, report)
 
-    async def _post_close_report(
-        self,
-        session: AttendanceSession,
-        counts: dict[str, int],
-        *,
-        closed_by: int | None,
-        reason: str | None,
-        warning: str | None,
-    ) -> None:
+    async def _render_close_report(self, owed: OwedMessage) -> Parcel | None:
+        """Owed close reports are built from the rows at each attempt (see cogs/attendance/report.py)."""
+        session = await self.sessions.get(owed.subject_id or 0)
+        if session is None:
+            return None
         config = await self.bot.guild_configs.get(session.guild_id)
-        who = f"by <@{closed_by}>" if closed_by else f"automatically ({reason})" if reason else "automatically"
-        text = f"Roll call #{session.id} in <#{session.channel_id}> closed {who}.\n{counts_line(counts)}"
-        if warning:
-            text += f"\n⚠️ {warning}"
-        lockouts = await self.sessions.lockouts(session.id)
-        if lockouts:
-            text += "\nLocked out after 5 wrong codes: " + ", ".join(f"<@{user_id}>" for user_id, _ in lockouts)
-        csv_bytes = await self._csv_bytes(session, config)
-        delivered = await self._send_to_channel(config.admin_channel_id, text, file=csv_attachment(session, csv_bytes))
-        if not delivered:
-            # No usable admin channel: the report goes to whoever opened the roll call.
-            await self._dm_user(session.opened_by, text, file=csv_attachment(session, csv_bytes))
-        await self._log(config, f"🗒️ {text.splitlines()[0]}")
+        return close_report(
+            session,
+            await self.sessions.counts(session.id),
+            await self.sessions.lockouts(session.id),
+            reason=owed.payload.get("reason"),
+            warning=owed.payload.get("warning"),
+            timezone=config.timezone,
+            session_csv=await self._csv_bytes(session, config),
+            name_of=self._display_name_in(session.guild_id),
+        )
 
-    async def _csv_bytes(self, session: AttendanceSession, config: GuildConfig) -> bytes:
-        records = await self.sessions.records(session.id)
-        guild = self.bot.get_guild(session.guild_id)
+    def _display_name_in(self, guild_id: int) -> Callable[[int], str | None]:
+        guild = self.bot.get_guild(guild_id)
 
         def name_of(user_id: int) -> str | None:
             member = guild.get_member(user_id) if guild else None
             return member.display_name if member else None
 
-        return session_csv(records, config.timezone, name_of)
+        return name_of
 
-    # ---- delivery helpers ---------------------------------------------------------------
-
-    async def _send_to_channel(self, channel_id: int | None, text: str, *, file: discord.File | None = None) -> bool:
-        if channel_id is None:
-            return False
-        channel = self.bot.get_channel(channel_id)
-        if not isinstance(channel, discord.abc.Messageable):
-            return False
-        try:
-            await channel.send(
-                text, file=file or discord.utils.MISSING, allowed_mentions=discord.AllowedMentions.none()
-            )
-        except discord.HTTPException as error:
-            log.warning("Could not post in channel %s: %s", channel_id, error)
-            return False
-        return True
-
-    async def _dm_user(self, user_id: int, text: str, *, file: discord.File | None = None) -> bool:
-        user = self.bot.get_user(user_id)
-        if user is None:
-            return False
-        try:
-            await user.send(text, file=file or discord.utils.MISSING)
-        except discord.Forbidden:
-            log.info("DMs closed for user %s; report not delivered", user_id)
-            return False
-        return True
-
-    async def _notify_admins(self, guild_id: int, text: str) -> None:
-        config = await self.bot.guild_configs.get(guild_id)
-        await self._send_to_channel(config.admin_channel_id, text)
-
-    async def _log(self, config: GuildConfig, text: str) -> None:
-        await self._send_to_channel(config.log_channel_id, text)
+    async def _csv_bytes(self, session: AttendanceSession, config: GuildConfig) -> bytes:
+        records = await self.sessions.records(session.id)
+        return session_csv(records, config.timezone, self._display_name_in(session.guild_id))
 
     # ---- session lookup -----------------------------------------------------------------
 
@@ -350,6 +328,9 @@ class Attendance(commands.Cog):
             raise InvalidInput("@everyone can't be the expected role: pick the class's role.")
         grace = min(config.grace_seconds, interval - 1)
         ensure_can_post(channel)
+        # Before the row exists: a failed defer must not leave an open roll call behind, and
+        # discord.py retries a 5xx for several seconds, past the interaction's 3-second deadline.
+        await interaction.response.defer(ephemeral=True, thinking=True)
         now = self.bot.clock.now()
         try:
             session = await self.sessions.open_session(
@@ -371,12 +352,13 @@ class Attendance(commands.Cog):
                 "or open this one in another channel."
             ) from None
         _, embed = await self._code_embed(session, now)
-        try:
-            message = await channel.send(embed=embed)
-        except discord.HTTPException:
+        posted = await self.delivery.send(Target.channel(channel.id), embed=embed)
+        if not posted.delivered or posted.message_id is None:
             await self.sessions.discard(session.id)
-            raise
-        await self.sessions.set_message(session.id, message.id)
+            raise RollcallError(
+                f"I couldn't post the code message in {channel.mention}, so no roll call was opened. {posted.explain()}"
+            )
+        await self.sessions.set_message(session.id, posted.message_id)
         session = await self.sessions.get(session.id)
         assert session is not None
         self._open_by_channel[channel.id] = session
@@ -482,10 +464,9 @@ class Attendance(commands.Cog):
         outcome = await self._close(target, closed_by=interaction.user.id, now=self.bot.clock.now())
         if outcome is None:
             raise InvalidInput(f"Roll call #{target.id} was already closed.")
-        closed, counts, warning = outcome
-        config = await self.bot.guild_configs.get(interaction.guild_id)
-        where = f"The CSV is posted in <#{config.admin_channel_id}>." if config.admin_channel_id else ""
-        text = f"Closed roll call #{closed.id} in <#{closed.channel_id}>: {counts_line(counts)}. {where}".strip()
+        closed, counts, warning, report = outcome
+        where = report_whereabouts(closed, report)
+        text = f"Closed roll call #{closed.id} in <#{closed.channel_id}>: {counts_line(counts)}. {where}"
         if warning:
             text += f"\n⚠️ {warning}"
         await send_reply(interaction, text)
@@ -518,17 +499,9 @@ class Attendance(commands.Cog):
         files = []
         if lockouts_cut:
             config = await self.bot.guild_configs.get(interaction.guild_id)
-            data = lockouts_csv(statuses, config.timezone, self._display_name_in(interaction.guild))
+            data = lockouts_csv(statuses, config.timezone, self._display_name_in(interaction.guild_id))
             files.append(discord.File(io.BytesIO(data), filename=LOCKOUTS_FILE))
         await send_reply(interaction, embed=embed, files=files)
-
-    @staticmethod
-    def _display_name_in(guild: discord.Guild | None) -> Callable[[int], str | None]:
-        def name_of(user_id: int) -> str | None:
-            member = guild.get_member(user_id) if guild else None
-            return member.display_name if member else None
-
-        return name_of
 
     def _channel_name(self, session: AttendanceSession) -> str:
         channel = self.bot.get_channel(session.channel_id)
@@ -578,9 +551,8 @@ class Attendance(commands.Cog):
         was = f"was {before}" if before else "had no record"
         text = f"{member.mention} is now **{status.value}** in roll call #{target.id} ({was})."
         await send_reply(interaction, text)
-        config = await self.bot.guild_configs.get(interaction.guild_id)
-        await self._log(
-            config,
+        await self.delivery.post_log(
+            interaction.guild_id,
             f"✏️ {interaction.user.mention} marked {member.mention} {status.value} in roll call #{target.id} ({was}).",
         )
 
@@ -602,9 +574,8 @@ class Attendance(commands.Cog):
         if before is None:
             raise NotFound(f"{member.mention} has no record in roll call #{target.id}; nothing was changed.")
         await send_reply(interaction, f"Removed {member.mention}'s record ({before}) from roll call #{target.id}.")
-        config = await self.bot.guild_configs.get(interaction.guild_id)
-        await self._log(
-            config,
+        await self.delivery.post_log(
+            interaction.guild_id,
             f"✏️ {interaction.user.mention} removed {member.mention}'s record ({before}) from roll call #{target.id}.",
         )
 
