@@ -99,9 +99,7 @@ async def serve_until_ready(bot: discord.Client) -> asyncio.Task[None]:
     # discord.py waits this long after the last GUILD_CREATE before READY; 2 s by default.
     bot._connection.guild_ready_timeout = 0
     runner = asyncio.create_task(main.run(bot))
-    while bot._ready is discord.utils.MISSING:  # set when `async with bot` has begun
-        await asyncio.sleep(0)
-    ready = asyncio.create_task(bot.wait_until_ready())
+    ready = asyncio.create_task(wait_until_ready(bot))
     done, _ = await asyncio.wait({runner, ready}, timeout=STOP_TIMEOUT, return_when=asyncio.FIRST_COMPLETED)
     if ready not in done:
         ready.cancel()
@@ -109,6 +107,13 @@ async def serve_until_ready(bot: discord.Client) -> asyncio.Task[None]:
             runner.result()
         raise AssertionError("the bot did not become ready")
     return runner
+
+
+async def wait_until_ready(bot: discord.Client) -> None:
+    # `wait_until_ready` needs the event that `async with bot` (inside main.run) creates.
+    while bot._ready is discord.utils.MISSING:
+        await asyncio.sleep(0)
+    await bot.wait_until_ready()
 
 
 async def stop(bot: discord.Client, runner: asyncio.Task[None]) -> None:
@@ -218,6 +223,8 @@ def test_a_bad_setting_exits_2_with_one_line_before_discord_is_contacted(
 ):
     variable, bad_value, fix = BAD_SETTINGS[case]
     monkeypatch.setenv(variable, str(bad_value(process_env)))
+    # Should the setting get through, login fails at once instead of the bot serving for ever.
+    discord_server.token_accepted = False
     threads = set(threading.enumerate())
     status, lines = run_main(capsys)
     assert status == 2
@@ -232,6 +239,7 @@ def test_a_database_in_a_read_only_folder_exits_2_with_one_line(discord_server, 
     folder.mkdir()
     folder.chmod(0o555)
     monkeypatch.setenv("DATABASE_PATH", str(folder / "rollcall.db"))
+    discord_server.token_accepted = False
     try:
         status, lines = run_main(capsys)
     finally:
