@@ -5,7 +5,16 @@ BIN := $(VENV)/bin
 
 .PHONY: run test lint format bench install install-dev clean
 
+# Expanded only when the venv is about to be created, so an old Python stops make with one line
+# (make's own "*** ... Stop.") instead of a screen of pip errors.
+PYTHON_CHECK = import sys; print("ok" if sys.version_info >= (3, 11) else "%d.%d" % sys.version_info[:2])
+require_python_3_11 = $(if $(filter ok,$(PYTHON_VERSION)),,$(error Rollcall needs Python 3.11 or newer, \
+	but PYTHON=$(or $(PYTHON),(none found)) is $(or $(PYTHON_VERSION),not a working Python): install python3.11 \
+	and run make again, or pass PYTHON=/path/to/python3.11))
+PYTHON_VERSION = $(shell $(PYTHON) -c '$(PYTHON_CHECK)' 2>/dev/null)
+
 $(BIN)/.runtime-installed: requirements.txt
+	$(require_python_3_11)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt

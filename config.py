@@ -9,13 +9,15 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from dotenv import dotenv_values
 
 DEFAULT_DATABASE_PATH = Path("data/rollcall.db")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# Discord ids are unsigned 64-bit snowflakes.
+MAX_SNOWFLAKE = 2**64 - 1
 
 
 class ConfigError(Exception):
@@ -24,7 +26,8 @@ class ConfigError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    token: str
+    # Kept out of repr so a logged or printed Settings never leaks the token.
+    token: str = field(repr=False)
     database_path: Path = DEFAULT_DATABASE_PATH
     log_level: str = "INFO"
     log_file: Path | None = None
@@ -64,7 +67,8 @@ class Settings:
         dev_guild_id: int | None = None
         raw_guild = get("DEV_GUILD_ID")
         if raw_guild:
-            if not raw_guild.isdigit() or int(raw_guild) <= 0:
+            # str.isdigit() also accepts digits such as "²" that int() refuses, so only ASCII 0-9 pass.
+            if not (raw_guild.isascii() and raw_guild.isdigit()) or not 0 < int(raw_guild) <= MAX_SNOWFLAKE:
                 raise ConfigError(
                     f"DEV_GUILD_ID={raw_guild!r} is not a server id: enable Developer Mode in Discord, "
                     "right-click the server and Copy Server ID, or leave it empty."
@@ -72,6 +76,11 @@ class Settings:
             dev_guild_id = int(raw_guild)
 
         raw_path = get("DATABASE_PATH")
+        if raw_path == ":memory:":
+            raise ConfigError(
+                "DATABASE_PATH=':memory:' is not supported: the bot opens two connections on the database file, "
+                "which would see two separate in-memory databases. Point it at a file such as data/rollcall.db."
+            )
         database_path = Path(raw_path) if raw_path else DEFAULT_DATABASE_PATH
         if database_path.exists() and database_path.is_dir():
             raise ConfigError(

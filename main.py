@@ -12,23 +12,37 @@ from collections.abc import Awaitable, Callable
 import aiohttp
 import discord
 
-from bot import create_bot
+from bot import Rollcall, create_bot
 from config import ConfigError, Settings
 
 EXIT_CONFIG_ERROR = 2
+# The gateway's close code for a token it does not accept.
+GATEWAY_AUTHENTICATION_FAILED = 4004
+TOKEN_REJECTED = "DISCORD_BOT_TOKEN was rejected by Discord: reset it in the developer portal (Bot -> Reset Token)."
 
 
 def setup_logging(settings: Settings) -> None:
-    discord.utils.setup_logging(level=settings.log_level_number, root=True)
+    """discord.py's formatter on stderr, plus a rotating file when LOG_FILE is set.
+
+    Raises `ConfigError` when LOG_FILE cannot be written; nothing is configured then."""
+    file_handler: logging.Handler | None = None
     if settings.log_file is not None:
-        settings.log_file.parent.mkdir(parents=True, exist_ok=True)
-        handler = logging.handlers.RotatingFileHandler(
-            settings.log_file, maxBytes=5 * 1024 * 1024, backupCount=5, encoding="utf-8"
-        )
-        handler.setFormatter(
+        try:
+            settings.log_file.parent.mkdir(parents=True, exist_ok=True)
+            file_handler = logging.handlers.RotatingFileHandler(
+                settings.log_file, maxBytes=5 * 1024 * 1024, backupCount=5, encoding="utf-8"
+            )
+        except OSError as error:
+            raise ConfigError(
+                f"LOG_FILE={str(settings.log_file)!r} cannot be written ({error.strerror or error}): point it at "
+                "a file in a folder the bot may write to, or leave LOG_FILE empty."
+            ) from None
+        file_handler.setFormatter(
             logging.Formatter("[{asctime}] [{levelname:<8}] {name}: {message}", "%Y-%m-%d %H:%M:%S", style="{")
         )
-        logging.getLogger().addHandler(handler)
+    discord.utils.setup_logging(level=settings.log_level_number, root=True)
+    if file_handler is not None:
+        logging.getLogger().addHandler(file_handler)
 
 
 async def serve_until_signalled(start: Awaitable[None], close: Callable[[], Awaitable[None]]) -> None:
@@ -53,36 +67,40 @@ async def serve_until_signalled(start: Awaitable[None], close: Callable[[], Awai
             loop.remove_signal_handler(signum)
 
 
-async def run(settings: Settings) -> None:
-    bot = create_bot(settings)
+async def run(bot: Rollcall) -> None:
+    """Open the database, then log in and serve until the bot stops or a signal arrives.
+
+    Storage comes first so that a bad DATABASE_PATH is reported before Discord is contacted."""
     async with bot:
-        await serve_until_signalled(bot.start(settings.token), bot.close)
+        await bot.open_storage()
+        await serve_until_signalled(bot.start(bot.settings.token), bot.close)
+
+
+def fail(message: str, status: int) -> int:
+    print(f"rollcall: {message}", file=sys.stderr)
+    return status
 
 
 def main() -> int:
     try:
         settings = Settings.from_env()
+        setup_logging(settings)
+        asyncio.run(run(create_bot(settings)))
     except ConfigError as error:
-        print(f"rollcall: {error}", file=sys.stderr)
-        return EXIT_CONFIG_ERROR
-    setup_logging(settings)
-    try:
-        asyncio.run(run(settings))
+        return fail(str(error), EXIT_CONFIG_ERROR)
     except discord.LoginFailure:
-        print("rollcall: DISCORD_BOT_TOKEN was rejected by Discord: reset it in the developer portal.", file=sys.stderr)
-        return EXIT_CONFIG_ERROR
-    except (aiohttp.ClientError, OSError) as error:
-        print(
-            f"rollcall: cannot reach Discord ({type(error).__name__}); check the network and try again.",
-            file=sys.stderr,
-        )
-        return 1
+        return fail(TOKEN_REJECTED, EXIT_CONFIG_ERROR)
     except discord.PrivilegedIntentsRequired:
-        print(
-            "rollcall: enable the Server Members intent (developer portal -> Bot -> Privileged Gateway Intents).",
-            file=sys.stderr,
+        return fail(
+            "enable the Server Members intent (developer portal -> Bot -> Privileged Gateway Intents).",
+            EXIT_CONFIG_ERROR,
         )
-        return EXIT_CONFIG_ERROR
+    except discord.ConnectionClosed as error:
+        if error.code == GATEWAY_AUTHENTICATION_FAILED:
+            return fail(TOKEN_REJECTED, EXIT_CONFIG_ERROR)
+        return fail(f"Discord closed the connection (code {error.code}); try again later.", 1)
+    except (aiohttp.ClientError, OSError, discord.GatewayNotFound, discord.DiscordServerError) as error:
+        return fail(f"cannot reach Discord ({type(error).__name__}); check the network and try again.", 1)
     return 0
 
 

@@ -6,6 +6,7 @@ import gc
 import hashlib
 import json
 import logging
+import sqlite3
 
 import discord
 from discord.ext import commands
@@ -14,10 +15,10 @@ from bot.clock import Clock, SystemClock
 from bot.delivery import Delivery
 from bot.scheduler import JobScheduler
 from bot.tree import RollcallTree
-from config import Settings
+from config import ConfigError, Settings
 from storage.attendance import AttendanceRepository
 from storage.audit import AuditRepository
-from storage.database import Database
+from storage.database import Database, DatabaseOpenError
 from storage.guild_config import GuildConfigRepository
 from storage.meta import MetaRepository
 from storage.outbox import OutboxRepository
@@ -29,6 +30,9 @@ EXTENSIONS = (
     "cogs.help",
     "cogs.attendance",
 )
+
+# Discord answers a command sync for a server the application is not in with 403 / 50001.
+MISSING_ACCESS = 50001
 
 
 def build_intents() -> discord.Intents:
@@ -49,6 +53,10 @@ class Rollcall(commands.Bot):
     delivery: Delivery
 
     def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
+        # discord.py's own switches for its start-up notice about missing voice libraries:
+        # Rollcall never joins a voice channel, so the warning would only mislead.
+        discord.VoiceClient.warn_nacl = False
+        discord.VoiceClient.warn_dave = False
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=build_intents(),
@@ -60,15 +68,42 @@ class Rollcall(commands.Bot):
         self.clock: Clock = clock or SystemClock()
         self.jobs = JobScheduler(self.clock, live=clock is None)
 
-    async def setup_hook(self) -> None:
-        self.db = await Database.open(self.settings.database_path)
-        await self.db.migrate()
+    async def open_storage(self) -> None:
+        """Open and migrate the database. main.py calls this before logging in, so a bad
+        DATABASE_PATH is reported before Discord is contacted; setup_hook then finds it open."""
+        if hasattr(self, "db"):
+            return
+        path = self.settings.database_path
+        try:
+            db = await Database.open(path)
+        except DatabaseOpenError as error:
+            if error.not_a_database:
+                raise ConfigError(
+                    f"DATABASE_PATH={str(path)!r} is not an SQLite database ({error.reason}): point it at a new "
+                    "file such as data/rollcall.db, or restore the right one."
+                ) from None
+            raise ConfigError(
+                f"DATABASE_PATH={str(path)!r} cannot be opened ({error.reason}): point it at a file in a folder "
+                "the bot may write to, such as data/rollcall.db."
+            ) from None
+        try:
+            await db.migrate()
+        except sqlite3.Error as error:
+            await db.close()
+            raise ConfigError(
+                f"DATABASE_PATH={str(path)!r} is not a Rollcall database ({error}): point it at a new file "
+                "such as data/rollcall.db, or restore the right one."
+            ) from None
+        self.db = db
         self.audit = AuditRepository(self.db)
         self.guild_configs = GuildConfigRepository(self.db, self.audit)
         self.meta = MetaRepository(self.db)
         self.outbox = OutboxRepository(self.db)
         self.attendance = AttendanceRepository(self.db, self.audit, self.outbox)
         self.delivery = Delivery(self, self.outbox, self.guild_configs, self.jobs, self.clock)
+
+    async def setup_hook(self) -> None:
+        await self.open_storage()
 
         for extension in EXTENSIONS:
             await self.load_extension(extension)
@@ -88,7 +123,10 @@ class Rollcall(commands.Bot):
         gc.freeze()
 
     def command_tree_hash(self, guild: discord.abc.Snowflake | None) -> str:
-        payload = [command.to_dict(self.tree) for command in self.tree.get_commands(guild=guild)]
+        # The application id is part of the hash: the same database behind another application
+        # (a new token for a test bot, say) must sync that application's commands too.
+        tree_payload = [command.to_dict(self.tree) for command in self.tree.get_commands(guild=guild)]
+        payload = {"application_id": self.application_id, "commands": tree_payload}
         encoded = json.dumps(payload, sort_keys=True, default=str).encode()
         return hashlib.sha256(encoded).hexdigest()
 
@@ -103,7 +141,15 @@ class Rollcall(commands.Bot):
         if await self.meta.get(key) == current:
             log.info("Command tree unchanged since the last sync (%s); not syncing", scope)
             return False
-        synced = await self.tree.sync(guild=guild)
+        try:
+            synced = await self.tree.sync(guild=guild)
+        except discord.Forbidden as error:
+            if guild is None or error.code != MISSING_ACCESS:
+                raise
+            raise ConfigError(
+                f"DEV_GUILD_ID={guild.id} is a server this bot is not in (Discord refused the command sync): "
+                "invite the bot there with the applications.commands scope, or leave DEV_GUILD_ID empty."
+            ) from None
         await self.meta.set(key, current)
         log.info("Synced %d commands (%s)", len(synced), scope)
         return True

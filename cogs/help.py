@@ -30,10 +30,12 @@ class Help(commands.Cog):
         self.bot = bot
 
     @app_commands.command(name="help", description="List the Rollcall commands you can use here")
-    @app_commands.guild_only()
     async def help(self, interaction: discord.Interaction) -> None:
-        config = await self.bot.guild_configs.get(interaction.guild_id)
         member = interaction.user
+        if interaction.guild_id is None or not isinstance(member, discord.Member):
+            await self.help_outside_a_server(interaction)
+            return
+        config = await self.bot.guild_configs.get(interaction.guild_id)
         groups: dict[str, list[str]] = {}
         for command in walk_leaf_commands(self.bot.tree):
             if not may_use(command_audience(command), member, interaction.permissions, config):
@@ -43,6 +45,25 @@ class Help(commands.Cog):
         embed = discord.Embed(title="Rollcall commands you can use", colour=discord.Colour.blurple())
         for name in sorted(groups):
             embed.add_field(name=name, value="\n".join(sorted(groups[name])), inline=False)
+        await send_reply(interaction, embed=embed)
+
+    async def help_outside_a_server(self, interaction: discord.Interaction) -> None:
+        """In a DM there is no server whose roles and settings decide what a member may use, so
+        list what everyone may use and send them to the server for the rest."""
+        lines = sorted(
+            f"`/{command.qualified_name}` — {command.description}"
+            for command in walk_leaf_commands(self.bot.tree)
+            if command_audience(command) == AUDIENCE_EVERYONE
+        )
+        embed = discord.Embed(
+            title="Rollcall commands",
+            description=(
+                "Rollcall works inside a server. There, everyone can use the commands below; run `/help` in the "
+                "server to also see the staff commands your roles allow."
+            ),
+            colour=discord.Colour.blurple(),
+        )
+        embed.add_field(name="everyone", value="\n".join(lines), inline=False)
         await send_reply(interaction, embed=embed)
 
 

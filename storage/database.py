@@ -87,6 +87,17 @@ def load_migrations() -> list[tuple[int, str, str]]:
     return found
 
 
+class DatabaseOpenError(Exception):
+    """The database file cannot be opened or is not an SQLite database; nothing is left open."""
+
+    def __init__(self, path: Path, reason: str, *, not_a_database: bool = False) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+        # The file opened but holds something else (a text file, an encrypted database).
+        self.not_a_database = not_a_database
+
+
 class Database:
     """One connection per process. Writers serialise on an asyncio lock around `BEGIN IMMEDIATE`."""
 
@@ -98,23 +109,42 @@ class Database:
 
     @classmethod
     async def open(cls, path: Path | str) -> Database:
+        """Open both connections on `path`, or raise `DatabaseOpenError` with nothing left open."""
         path = Path(path)
-        if str(path) != ":memory:":
+        if str(path) == ":memory:":
+            # Each connection would get its own private in-memory database.
+            raise DatabaseOpenError(path, "an in-memory database cannot be shared by the bot's two connections")
+        try:
             path.parent.mkdir(parents=True, exist_ok=True)
-        # isolation_level=None: transactions are opened explicitly, never implicitly by sqlite3.
-        connection = await aiosqlite.connect(path, isolation_level=None)
-        connection.row_factory = sqlite3.Row
-        for pragma in _PRAGMAS:
-            await connection.execute(pragma)
-        direct = sqlite3.connect(path, isolation_level=None)
-        for pragma in _PRAGMAS:
-            direct.execute(pragma)
+        except OSError as error:
+            raise DatabaseOpenError(path, f"cannot create its folder: {error.strerror or error}") from None
+        connection: aiosqlite.Connection | None = None
+        direct: sqlite3.Connection | None = None
+        try:
+            # isolation_level=None: transactions are opened explicitly, never implicitly by sqlite3.
+            connection = await aiosqlite.connect(path, isolation_level=None)
+            connection.row_factory = sqlite3.Row
+            for pragma in _PRAGMAS:
+                await connection.execute(pragma)
+            direct = sqlite3.connect(path, isolation_level=None)
+            for pragma in _PRAGMAS:
+                direct.execute(pragma)
+        except sqlite3.Error as error:
+            # A half-open aiosqlite connection keeps its worker thread, and with it the process, alive.
+            if direct is not None:
+                direct.close()
+            if connection is not None:
+                await connection.close()
+            not_a_database = getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_NOTADB
+            raise DatabaseOpenError(path, str(error), not_a_database=not_a_database) from None
         return cls(connection, direct, path)
 
     async def close(self) -> None:
         async with self._write_lock:
-            await self._connection.close()
-            self._direct.close()
+            try:
+                await self._connection.close()
+            finally:
+                self._direct.close()
 
     async def schema_version(self) -> int:
         row = await self.fetch_one("PRAGMA user_version")

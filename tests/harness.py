@@ -1118,6 +1118,49 @@ class Harness:
         channel = self.channel(channel) if isinstance(channel, str) else channel
         return await self.dispatch(self.modal_payload(modal, values, user=user, channel=channel))
 
+    # ---- direct messages ----------------------------------------------------------------
+
+    def dm_command_payload(self, qualified_name: str, *, user: discord.Member) -> dict[str, Any]:
+        """A slash command without options run in the member's DM with the bot (context 1):
+        Discord sends `user` instead of `member` and no guild_id."""
+        self._find_command(qualified_name)  # an unknown name fails here, not in discord.py
+        interaction_id = self.discord.next_id()
+        token = f"token-{interaction_id}"
+        channel_id = self.discord.dm_channels.setdefault(user.id, self.discord.next_id())
+        self.discord.interactions[token] = interaction_id
+        self.discord.interaction_channels[interaction_id] = channel_id
+        parts = qualified_name.split()
+        options: list[dict[str, Any]] = []
+        for depth in range(len(parts) - 1, 0, -1):
+            options = [{"name": parts[depth], "type": 1 if depth == len(parts) - 1 else 2, "options": options}]
+        return {
+            "id": str(interaction_id),
+            "application_id": str(APP_ID),
+            "type": 2,
+            "token": token,
+            "version": 1,
+            "channel_id": str(channel_id),
+            "channel": {"id": str(channel_id), "type": 1, "recipients": [_user_payload(user)]},
+            "user": _user_payload(user),
+            "locale": "en-US",
+            "app_permissions": str(discord.Permissions.text().value),
+            "attachment_size_limit": ATTACHMENT_SIZE_LIMIT,
+            "entitlements": [],
+            "authorizing_integration_owners": {"0": str(self.guild.id)},
+            "context": 1,
+            "data": {
+                "id": str(self.discord.next_id()),
+                "name": parts[0],
+                "type": 1,
+                "options": options,
+            },
+        }
+
+    async def dm_command(self, qualified_name: str, *, user: discord.Member | str) -> InteractionResult:
+        """Run a slash command in the member's DM with the bot."""
+        user = self.member(user) if isinstance(user, str) else user
+        return await self.dispatch(self.dm_command_payload(qualified_name, user=user))
+
 
 @dataclass
 class UploadedFile:
