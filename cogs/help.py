@@ -8,7 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import command_audience, may_use
+from bot.checks import AUDIENCE_EVERYONE, command_audience, may_use
 from bot.replies import send_reply
 
 if TYPE_CHECKING:

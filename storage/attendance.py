@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sqlite3
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import Enum
+from operator import itemgetter
 
 from storage.audit import AuditRepository
-from storage.database import Database, Row, decode_time, encode_time, from_row
+from storage.database import Database, LoopTransaction, Row, decode_time, encode_time, from_row
+from storage.group_commit import GroupCommitter
 from storage.outbox import NewOwed, OutboxRepository
 
 log = logging.getLogger(__name__)
 
 STATUSES = ("present", "late", "absent", "excused")
 MAX_FAILURES = 5
-# How long the group committer lets submissions gather before writing them: a few
-# milliseconds turn a lecture hall's thousands of commits (and fsyncs) into dozens.
-GROUP_COMMIT_WINDOW_SECONDS = 0.003
 
 
 class SessionAlreadyOpen(Exception):
@@ -87,12 +87,32 @@ class Submission:
     display_name: str
 
 
+class SubmissionResult(Enum):
+    RECORDED = "recorded"
+    SESSION_CLOSED = "session_closed"
+    CORRECTED = "corrected"
+
+
+@dataclass(frozen=True, slots=True)
+class SubmissionOutcome:
+    """What became of one submission. `status` is the member's status in the session after
+    the write (None when the session had closed and nothing was written)."""
+
+    result: SubmissionResult
+    status: str | None
+
+
 @dataclass(frozen=True, slots=True)
 class FailureResult:
     failures: int
     locked: bool
 
 
+# session_id, user_id, status, submitted_at, user_name, display_name
+SubmissionRow = tuple[int, int, str, str, str, str]
+
+# An organizer's correction wins over any later answer, and an older answer never replaces
+# a newer one.
 _SUBMISSION_UPSERT = """
 INSERT INTO attendance_record (session_id, user_id, status, submitted_at, user_name, display_name)
 VALUES (?, ?, ?, ?, ?, ?)
@@ -100,54 +120,50 @@ ON CONFLICT (session_id, user_id) DO UPDATE SET
     status = excluded.status,
     submitted_at = excluded.submitted_at,
     user_name = excluded.user_name,
-    display_name = excluded.display_name,
-    corrected_by = NULL,
-    corrected_at = NULL
-WHERE attendance_record.submitted_at IS NULL OR excluded.submitted_at >= attendance_record.submitted_at
+    display_name = excluded.display_name
+WHERE attendance_record.corrected_by IS NULL
+    AND (attendance_record.submitted_at IS NULL OR excluded.submitted_at >= attendance_record.submitted_at)
 """
+_SESSION_CLOSED = SubmissionOutcome(SubmissionResult.SESSION_CLOSED, None)
+# Shared, so a burst does not allocate an outcome per answer.
+_RECORDED = {status: SubmissionOutcome(SubmissionResult.RECORDED, status) for status in STATUSES}
+_submission_key = itemgetter(0, 1)
 
 
-class GroupCommitter:
-    """Commits the submissions waiting at each moment together in one transaction.
+def _write_submissions(transaction: LoopTransaction, rows: Sequence[SubmissionRow]) -> list[SubmissionOutcome]:
+    """Write the rows whose session is still open, inside the batch's transaction.
 
-    A lecture hall answering at once would otherwise queue thousands of single-row
-    commits; each caller still returns only after its own row is committed. Rows with the
-    same key in one batch keep only the last, as a database would if they came one by one."""
+    The session's status is read in the same write transaction as the upsert, so a close
+    either committed before (the answer is refused) or commits after (and counts it)."""
+    open_sessions = {
+        session_id
+        for session_id in {row[0] for row in rows}
+        if transaction.fetch_one("SELECT 1 FROM attendance_session WHERE id = ? AND status = 'open'", (session_id,))
+    }
+    writable = [row for row in rows if row[0] in open_sessions]
+    written = transaction.execute_many(_SUBMISSION_UPSERT, writable) if writable else 0
+    outcomes = []
+    for row in rows:
+        if row[0] not in open_sessions:
+            outcomes.append(_SESSION_CLOSED)
+        elif written == len(writable):
+            # Every row changed exactly one record: each landed as written.
+            outcomes.append(_RECORDED[row[2]])
+        else:
+            outcomes.append(_stored_outcome(transaction, row))
+    return outcomes
 
-    def __init__(self, db: Database, sql: str, *, key_columns: int) -> None:
-        self._db = db
-        self._sql = sql
-        self._key_columns = key_columns
-        self._pending: list[tuple[tuple[object, ...], asyncio.Future[None]]] = []
-        self._drainer: asyncio.Task[None] | None = None
 
-    async def submit(self, row: tuple[object, ...]) -> None:
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending.append((row, future))
-        if self._drainer is None or self._drainer.done():
-            self._drainer = asyncio.create_task(self._drain(), name="rollcall-group-commit")
-        await future
-
-    async def _drain(self) -> None:
-        while self._pending:
-            await asyncio.sleep(GROUP_COMMIT_WINDOW_SECONDS)
-            batch, self._pending = self._pending, []
-            latest = {row[: self._key_columns]: row for row, _ in batch}
-            try:
-                await self._db.write_many_on_loop(self._sql, list(latest.values()))
-            except Exception as error:
-                log.exception("Group commit of %d rows failed", len(batch))
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(error)
-            else:
-                for _, future in batch:
-                    if not future.done():
-                        future.set_result(None)
-
-    async def wait_idle(self) -> None:
-        if self._drainer is not None:
-            await self._drainer
+def _stored_outcome(transaction: LoopTransaction, row: SubmissionRow) -> SubmissionOutcome:
+    stored = transaction.fetch_one(
+        "SELECT status, corrected_by FROM attendance_record WHERE session_id = ? AND user_id = ?", row[:2]
+    )
+    assert stored is not None, "the upsert leaves a record for every row of an open session"
+    if stored["corrected_by"] is not None:
+        return SubmissionOutcome(SubmissionResult.CORRECTED, stored["status"])
+    # Landed, or a newer answer of the same member was already stored: either way the
+    # record is the member's own answer.
+    return SubmissionOutcome(SubmissionResult.RECORDED, stored["status"])
 
 
 class AttendanceRepository:
@@ -155,7 +171,9 @@ class AttendanceRepository:
         self._db = db
         self._audit = audit
         self._outbox = outbox
-        self._submissions = GroupCommitter(db, _SUBMISSION_UPSERT, key_columns=2)
+        self._submissions: GroupCommitter[SubmissionRow, SubmissionOutcome] = GroupCommitter(
+            db, _write_submissions, key=_submission_key
+        )
 
     # ---- sessions ----------------------------------------------------------------------
 
@@ -297,9 +315,15 @@ class AttendanceRepository:
         """Wait until every submission handed to the group committer is committed."""
         await self._submissions.wait_idle()
 
-    async def record_submission(self, submission: Submission) -> None:
-        """Durable when this returns: the row is committed (grouped with concurrent ones)."""
-        await self._submissions.submit(
+    def hold_submissions(self) -> AbstractAsyncContextManager[None]:
+        """Submissions wait, unwritten, while this is held (see `GroupCommitter.held`)."""
+        return self._submissions.held()
+
+    async def record_submission(self, submission: Submission) -> SubmissionOutcome:
+        """Durable when this returns: the row is committed (grouped with concurrent ones), or
+        the outcome says why it was not written (the session closed, an organizer's correction).
+        Raises `DatabaseBusy` when another process kept the database locked too long."""
+        return await self._submissions.submit(
             (
                 submission.session_id,
                 submission.user_id,

@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import fields
 from datetime import UTC, datetime
 from importlib import resources
@@ -23,6 +23,12 @@ import aiosqlite
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
+# The on-loop connection must never wait inside SQLite for another writer's lock: the
+# wait would freeze every interaction and the gateway heartbeat. It retries from the
+# event loop instead, sleeping between tries, for at most this long in total.
+LOOP_WRITE_PATIENCE_SECONDS = 2.0
+LOOP_RETRY_FIRST_DELAY_SECONDS = 0.002
+LOOP_RETRY_MAX_DELAY_SECONDS = 0.05
 MIGRATIONS_PACKAGE = "storage.migrations"
 
 Row = sqlite3.Row
@@ -36,6 +42,61 @@ _PRAGMAS = (
     # crash of the bot. Hot paths batch their commits so the fsync is paid once per batch.
     "PRAGMA synchronous = FULL",
 )
+
+
+class DatabaseBusy(Exception):
+    """Another connection (a backup, the sqlite3 shell, a second process) kept the write lock
+    for longer than the on-loop writer waits; nothing was written."""
+
+
+def _is_busy(error: BaseException) -> bool:
+    # Extended result codes (SQLITE_BUSY_SNAPSHOT, ...) carry the primary code in the low byte.
+    code = getattr(error, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
+@contextmanager
+def _busy_raises_database_busy() -> Iterator[None]:
+    try:
+        yield
+    except sqlite3.Error as error:
+        if _is_busy(error):
+            raise DatabaseBusy(str(error)) from error
+        raise
+
+
+class LoopTransaction:
+    """The statements an on-loop write may run inside its open transaction. A lock conflict
+    raises `DatabaseBusy` (the whole write is retried), never a per-row failure."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._connection = connection
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """One statement; returns the affected row count."""
+        with _busy_raises_database_busy():
+            return self._connection.execute(sql, params).rowcount
+
+    def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> int:
+        """One statement over many rows; returns the total affected row count."""
+        with _busy_raises_database_busy():
+            return self._connection.executemany(sql, rows).rowcount
+
+    def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        with _busy_raises_database_busy():
+            return self._connection.execute(sql, params).fetchone()
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """Statements inside are undone together if it raises; the transaction goes on."""
+        self._connection.execute("SAVEPOINT loop_row")
+        try:
+            yield
+        except BaseException:
+            self._connection.execute("ROLLBACK TO loop_row")
+            self._connection.execute("RELEASE loop_row")
+            raise
+        self._connection.execute("RELEASE loop_row")
 
 
 def encode_time(moment: datetime) -> str:
@@ -106,6 +167,7 @@ class Database:
         self._direct = direct
         self._write_lock = asyncio.Lock()
         self.path = path
+        self.loop_write_patience_seconds = LOOP_WRITE_PATIENCE_SECONDS
 
     @classmethod
     async def open(cls, path: Path | str) -> Database:
@@ -127,8 +189,11 @@ class Database:
             for pragma in _PRAGMAS:
                 await connection.execute(pragma)
             direct = sqlite3.connect(path, isolation_level=None)
+            direct.row_factory = sqlite3.Row
             for pragma in _PRAGMAS:
                 direct.execute(pragma)
+            # Set last: opening may wait for the lock (nothing is served yet), serving never does.
+            direct.execute("PRAGMA busy_timeout = 0")
         except sqlite3.Error as error:
             # A half-open aiosqlite connection keeps its worker thread, and with it the process, alive.
             if direct is not None:
@@ -178,22 +243,47 @@ class Database:
             else:
                 await self._connection.execute("COMMIT")
 
-    async def write_many_on_loop(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        """One statement over many rows in its own transaction, run on the event-loop thread.
+    async def write_on_loop(self, work: Callable[[LoopTransaction], T]) -> T:
+        """Run `work` in its own transaction on the event-loop thread and commit; returns its result.
 
         For the hot path only. While the event loop is saturated (a lecture hall answering at
         once) aiosqlite's worker thread waits up to hundreds of milliseconds for the GIL at
         every sqlite call, because the loop thread keeps taking it back after each poll. A
         batch written here takes a few milliseconds. It holds the same write lock as the
-        aiosqlite transactions, so the two connections never compete for SQLite's lock."""
-        async with self._write_lock:
+        aiosqlite transactions, so the two connections never compete for SQLite's lock.
+
+        Another process may still hold that lock. This connection does not wait for it
+        (busy_timeout 0): the attempt is rolled back and retried after an asyncio sleep that
+        lets the loop serve everything else, until `loop_write_patience_seconds` have passed;
+        then `DatabaseBusy` is raised. Any failure rolls back, so the connection is never
+        left inside a transaction. `work` runs again on a retry, so it must only use the
+        transaction it is given."""
+        loop = asyncio.get_running_loop()
+        give_up_at = loop.time() + self.loop_write_patience_seconds
+        delay = LOOP_RETRY_FIRST_DELAY_SECONDS
+        while True:
+            async with self._write_lock:
+                try:
+                    return self._run_on_loop(work)
+                except DatabaseBusy:
+                    if loop.time() + delay > give_up_at:
+                        raise
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, LOOP_RETRY_MAX_DELAY_SECONDS)
+
+    def _run_on_loop(self, work: Callable[[LoopTransaction], T]) -> T:
+        try:
             self._direct.execute("BEGIN IMMEDIATE")
-            try:
-                self._direct.executemany(sql, rows)
-            except BaseException:
-                self._direct.execute("ROLLBACK")
-                raise
+            result = work(LoopTransaction(self._direct))
             self._direct.execute("COMMIT")
+        except BaseException as error:
+            # A failed COMMIT leaves the transaction open; so does a failed statement.
+            if self._direct.in_transaction:
+                self._direct.execute("ROLLBACK")
+            if _is_busy(error):
+                raise DatabaseBusy(str(error)) from error
+            raise
+        return result
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """One write statement in its own transaction; returns the affected row count."""

@@ -41,6 +41,62 @@ def test_normalize_ignores_case_spaces_and_dashes(text):
     assert normalize(text) == text.upper().replace(" ", "").replace("-", "").replace("\t", "")
 
 
+# Zero-width space, non-joiner, joiner, word joiner, byte-order mark, soft hyphen (all Cf).
+INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
+# Hyphen, en dash, em dash, minus-like fullwidth hyphen, ideographic space, backtick.
+SEPARATORS = " -\u2010\u2013\u2014\uff0d\u3000`"
+
+
+def fullwidth(text: str) -> str:
+    """What a Japanese or Chinese IME types for ASCII letters and digits."""
+    return "".join(chr(ord(character) + 0xFEE0) if "!" <= character <= "~" else character for character in text)
+
+
+@st.composite
+def typed_versions(draw: st.DrawFn) -> tuple[str, str]:
+    """A code and one way a member might type or paste it."""
+    code = draw(st.text(alphabet=ALPHABET, min_size=3, max_size=8))
+    typed = []
+    for character in code:
+        typed.append(draw(st.text(alphabet=INVISIBLE + SEPARATORS, max_size=2)))
+        if draw(st.booleans()):
+            character = character.lower()
+        typed.append(fullwidth(character) if draw(st.booleans()) else character)
+    typed.append(draw(st.text(alphabet=INVISIBLE + SEPARATORS, max_size=2)))
+    prefix = draw(st.sampled_from(["", "/here ", "/HERE", "`/here ", "\u200b/here\u00a0", fullwidth("/here") + " "]))
+    return code, prefix + "".join(typed)
+
+
+@given(typed_versions())
+def test_normalize_recovers_the_code_from_how_members_type_and_paste_it(version):
+    code, typed = version
+    assert normalize(typed) == code
+
+
+def test_normalize_examples():
+    assert normalize("ＡＢＣＤ") == "ABCD"
+    assert normalize("ａｂｃｄ") == "ABCD"
+    assert normalize("A\u200bB\ufeffC\u2060D") == "ABCD"
+    assert normalize("`ABCD`") == "ABCD"
+    assert normalize("``` abcd ```") == "ABCD"
+    assert normalize("/here ab-cd") == "ABCD"
+    assert normalize("AB–CD") == "ABCD"
+
+
+def test_normalize_does_not_invent_a_code():
+    assert normalize("/here") == ""
+    assert normalize("\u200b\ufeff") == ""
+    # Only the pasted command is dropped: letters that happen to spell HERE stay.
+    assert normalize("HEREABCD") == "HEREABCD"
+
+
+@given(text=st.text(max_size=32))
+def test_normalize_never_fails_and_keeps_no_invisible_characters(text):
+    normalized = normalize(text)
+    assert not set(normalized) & set(INVISIBLE + SEPARATORS)
+    assert normalized == normalized.upper()
+
+
 def test_window_arithmetic():
     assert window_at(OPENED, 15, OPENED) == 0
     assert window_at(OPENED, 15, OPENED + timedelta(seconds=14.999)) == 0

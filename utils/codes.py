@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import math
 import secrets
+import unicodedata
 from datetime import datetime, timedelta
 from enum import Enum
 
@@ -40,9 +41,24 @@ def window_code(secret: bytes, window: int, length: int) -> str:
     return "".join(characters)
 
 
+# What a pasted `/here ABCD` leaves in the option once normalised.
+PASTED_COMMAND = "/HERE"
+# Backticks come with a code copied from a Discord code span.
+_DROPPED_CHARACTERS = str.maketrans("", "", "`-")
+
+
 def normalize(typed: str) -> str:
-    """Case, surrounding spaces and separators a phone keyboard adds do not matter."""
-    return "".join(typed.split()).replace("-", "").upper()
+    """What a member meant to type: NFKC folds fullwidth IME letters and other compatibility
+    forms to plain ones; invisible format characters (zero-width spaces, byte-order marks),
+    spaces, dashes of any kind, backticks, case and a pasted leading `/here` do not matter."""
+    if not typed.isascii():
+        typed = "".join(
+            character
+            for character in unicodedata.normalize("NFKC", typed)
+            if unicodedata.category(character) not in ("Cf", "Pd")
+        )
+    code = "".join(typed.split()).translate(_DROPPED_CHARACTERS).upper()
+    return code.removeprefix(PASTED_COMMAND)
 
 
 def window_at(opened_at: datetime, interval_seconds: int, now: datetime) -> int:

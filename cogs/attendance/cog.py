@@ -40,7 +40,9 @@ from storage.attendance import (
     AttendanceSession,
     SessionAlreadyOpen,
     Submission,
+    SubmissionResult,
 )
+from storage.database import DatabaseBusy
 from storage.guild_config import INTERVAL_RANGE, LENGTH_RANGE, GuildConfig
 from storage.outbox import OwedMessage
 from utils.codes import Verdict, check_code, new_secret, window_at, window_code, window_start
@@ -413,18 +415,31 @@ class Attendance(commands.Cog):
                 raise InvalidInput(f"That code has expired. Type the code shown now ({tries}).")
             raise InvalidInput(f"That code is wrong. Check the code on the roll-call message ({tries}).")
         late = now >= session.opened_at + timedelta(minutes=session.late_after_minutes)
-        status = "late" if late else "present"
-        await self.sessions.record_submission(
-            Submission(
-                session_id=session.id,
-                user_id=user.id,
-                status=status,
-                submitted_at=now,
-                user_name=user.name,
-                display_name=user.display_name,
+        try:
+            outcome = await self.sessions.record_submission(
+                Submission(
+                    session_id=session.id,
+                    user_id=user.id,
+                    status="late" if late else "present",
+                    submitted_at=now,
+                    user_name=user.name,
+                    display_name=user.display_name,
+                )
             )
-        )
-        if late:
+        except DatabaseBusy:
+            raise RollcallError(
+                "⏳ The roll call's database is busy right now, so your answer was not recorded. "
+                "Send `/here` again in a moment."
+            ) from None
+        # The database decided what became of the answer; the reply says only that.
+        if outcome.result is SubmissionResult.SESSION_CLOSED:
+            raise NotFound(f"⏹️ Roll call #{session.id} has just closed; your answer was not recorded.")
+        if outcome.result is SubmissionResult.CORRECTED:
+            text = (
+                f"📝 An organizer set your status in roll call #{session.id} to **{outcome.status}**, "
+                "so your answer did not change it. Ask them if it is wrong."
+            )
+        elif outcome.status == "late":
             minutes = int((now - session.opened_at).total_seconds() // 60)
             text = f"🕒 You're marked **late** for roll call #{session.id} ({minutes} min after it opened)."
         else:
