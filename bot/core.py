@@ -22,7 +22,7 @@ from storage.meta import MetaRepository
 
 log = logging.getLogger(__name__)
 
-# Young-generation threshold raised from CPython's 700; see `on_ready`.
+# The collector's thresholds while connected; see `on_ready`.
 GC_THRESHOLDS = (2_000, 5, 100)
 
 EXTENSIONS = (
@@ -111,8 +111,9 @@ class Rollcall(commands.Bot):
         gc.collect()
         gc.freeze()
         # Each /here in flight keeps ~35 tracked objects alive until it is answered, so a burst
-        # grows the heap faster than the default thresholds expect: at 700 a 20,000-member hall
-        # paid 6 full collections (1.3 s) during the burst; at 10,000 it pays none (bench/here_burst).
+        # grows the heap faster than CPython's default (700, 10, 10) expects: a 20,000-member hall
+        # then paid 5 full collections (1.4 s, up to 400 ms each) during the burst. With these it
+        # pays none, and young collections stay under ~5 ms (bench/here_burst.py).
         gc.set_threshold(*GC_THRESHOLDS)
 
     async def run_due_jobs(self) -> None:
