@@ -1,0 +1,222 @@
+"""What the roll-call benches share: a bot on the harness's fake Discord, a hall of students
+who join after start-up, and the probes that watch the event loop and the garbage collector.
+
+Everything the benches take from the test harness is imported here, in one place."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import discord
+from discord.webhook.async_ import AsyncWebhookAdapter
+
+from bot.clock import ManualClock
+from config import Settings
+from storage.attendance import AttendanceSession
+from tests.harness import FakeDiscord, Harness, UserSpec, World, add_member, boot_bot, shutdown_bot
+from utils.codes import window_at, window_code
+
+START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+STUDENT_ID_BASE = 1_250_000_000_000_000_000
+READY_TIMEOUT_SECONDS = 60.0
+
+__all__ = [
+    "START",
+    "STUDENT_ID_BASE",
+    "BenchBot",
+    "ErrorCount",
+    "FakeDiscord",
+    "GcPauses",
+    "Harness",
+    "LoopProbe",
+    "boot_hall",
+    "current_code",
+    "install_no_op_submission_write",
+    "shutdown_bot",
+]
+
+
+def install_no_op_submission_write(bot: discord.Client) -> None:
+    """The floor: every layer of the /here path runs, except that the group committer's
+    batch write (today `Database.write_many_on_loop`, the lowest level an accepted answer
+    goes through) returns at once without touching the database."""
+
+    async def write_nothing(sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        return None
+
+    bot.db.write_many_on_loop = write_nothing  # type: ignore[attr-defined]
+
+
+class ErrorCount(logging.Handler):
+    """Errors in command handlers only reach the log; each one counts as an error."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.ERROR)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+
+
+class GcPauses:
+    """Every garbage collection between `start` and `stop`, timed with `gc.callbacks`."""
+
+    def __init__(self) -> None:
+        self.pauses_ms: list[tuple[int, float]] = []
+        self.cpu_ms = 0.0
+        self._began: float | None = None
+        self._began_cpu = 0.0
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._began = time.perf_counter()
+            self._began_cpu = time.thread_time()
+        elif self._began is not None:
+            self.pauses_ms.append((info["generation"], (time.perf_counter() - self._began) * 1000))
+            self.cpu_ms += (time.thread_time() - self._began_cpu) * 1000
+            self._began = None
+
+    def start(self) -> None:
+        gc.callbacks.append(self._callback)
+
+    def stop(self) -> None:
+        gc.callbacks.remove(self._callback)
+
+    def figures(self) -> dict[str, Any]:
+        full = [ms for generation, ms in self.pauses_ms if generation == 2]
+        return {
+            "gc_pauses_ms_total": round(sum(ms for _, ms in self.pauses_ms), 1),
+            "gc_pause_max_ms": round(max((ms for _, ms in self.pauses_ms), default=0.0), 1),
+            "gc_collections": len(self.pauses_ms),
+            "gc_full_collections": len(full),
+            "gc_full_pauses_ms_total": round(sum(full), 1),
+            # The same pauses in CPU time: what the collector did, whoever else shared the CPU.
+            "gc_cpu_ms_total": round(self.cpu_ms, 1),
+        }
+
+
+class LoopProbe:
+    """A task that asks to wake every millisecond and records how late each wake-up was:
+    the longest lateness is the longest the event loop was blocked (heartbeats included).
+
+    `exclude` removes an interval the bench itself spent (handing a whole burst to the
+    parser at once) from the lateness of the wake-ups it overlaps."""
+
+    PERIOD_SECONDS = 0.001
+
+    def __init__(self) -> None:
+        self.samples: list[tuple[float, float]] = []
+        self._task: asyncio.Task[None] | None = None
+        self._excluded: list[tuple[float, float]] = []
+
+    async def _run(self) -> None:
+        while True:
+            asked = time.perf_counter()
+            await asyncio.sleep(self.PERIOD_SECONDS)
+            self.samples.append((asked + self.PERIOD_SECONDS, time.perf_counter()))
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="bench-loop-probe")
+
+    async def stop(self) -> None:
+        assert self._task is not None
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+
+    def exclude(self, began: float, ended: float) -> None:
+        self._excluded.append((began, ended))
+
+    def blocked_max_ms(self) -> float:
+        worst = 0.0
+        for due, woke in self.samples:
+            late = woke - due
+            for began, ended in self._excluded:
+                late -= max(0.0, min(woke, ended) - max(due, began))
+            worst = max(worst, late)
+        return round(worst * 1000, 1)
+
+
+@dataclass
+class BenchBot:
+    """A booted bot with an open roll call and a hall of students who joined after start-up."""
+
+    harness: Harness
+    side: FakeDiscord
+    clock: ManualClock
+    session: AttendanceSession
+    student_ids: list[int] = field(default_factory=list)
+
+    @property
+    def bot(self) -> discord.Client:
+        return self.harness.bot
+
+    def here_payloads(self) -> list[dict[str, Any]]:
+        """One `/here` with the current code per student, in the attendance channel."""
+        h = self.harness
+        code = current_code(self.session, self.clock)
+        channel = h.channel("attendance")
+        guild = h.guild
+        return [
+            h.command_payload("here", user=guild.get_member(student_id), channel=channel, code=code)
+            for student_id in self.student_ids
+        ]
+
+
+def current_code(session: AttendanceSession, clock: ManualClock) -> str:
+    window = window_at(session.opened_at, session.interval_seconds, clock.now())
+    return window_code(session.secret, window, session.code_length)
+
+
+def install_fake_webhook(side: FakeDiscord) -> None:
+    """Interaction responses go through the webhook adapter, not bot.http (see tests/conftest.py)."""
+
+    async def webhook_request(self, route, session, *, payload=None, multipart=None, files=None, **kwargs):  # type: ignore[no-untyped-def]
+        return await side.webhook_request(route, files, {"payload": payload, "multipart": multipart})
+
+    AsyncWebhookAdapter.request = webhook_request  # type: ignore[method-assign]
+
+
+async def become_ready(bot: discord.Client) -> None:
+    """What discord.py does once every guild has arrived and been chunked (`_delay_ready`):
+    run the client's ready handler, dispatch `ready`, and wait for the bot's `on_ready`.
+    (dpytest's connection state has no handler table, so the handler is called directly.)"""
+    before = asyncio.all_tasks()
+    bot._handle_ready()
+    bot._connection.dispatch("ready")
+    handlers = [task for task in asyncio.all_tasks() - before if task.get_name() == "discord.py: on_ready"]
+    await asyncio.wait_for(asyncio.gather(*handlers), READY_TIMEOUT_SECONDS)
+
+
+async def boot_hall(database_path: Path, students: int, side: FakeDiscord | None = None) -> BenchBot:
+    """Boot the bot as production does: setup_hook on an empty server, then the students
+    arrive with the guild (GUILD_CREATE and member chunks, no join events), then READY.
+    An admin configures the server and opens a roll call in the attendance channel."""
+    side = side or FakeDiscord()
+    install_fake_webhook(side)
+    clock = ManualClock(START)
+    settings = Settings(token="bench", database_path=database_path)
+    bot, h = await boot_bot(settings, side, World(), clock)
+    state = bot._connection
+    student_ids = [STUDENT_ID_BASE + i for i in range(students)]
+    for student_id in student_ids:
+        add_member(state, h.guild, UserSpec(f"student{student_id - STUDENT_ID_BASE:05d}", student_id, ("Student",)))
+    await become_ready(bot)
+    config = await h.command(
+        "config set", user="admin", attendance_channel=h.channel("attendance"), admin_channel=h.channel("admin")
+    )
+    assert "Saved" in config.text, config.text
+    opened = await h.command("attendance open", user="admin", channel="admin")
+    assert "is open" in opened.text, opened.text
+    session = await bot.attendance.latest(h.guild.id)
+    assert session is not None
+    return BenchBot(h, side, clock, session, student_ids)
