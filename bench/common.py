@@ -10,11 +10,11 @@ import contextlib
 import gc
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import discord
 from discord.webhook.async_ import AsyncWebhookAdapter
@@ -26,6 +26,7 @@ from tests.harness import FakeDiscord, Harness, UserSpec, World, add_member, boo
 from utils.codes import window_at, window_code
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+T = TypeVar("T")
 STUDENT_ID_BASE = 1_250_000_000_000_000_000
 READY_TIMEOUT_SECONDS = 60.0
 
@@ -45,15 +46,29 @@ __all__ = [
 ]
 
 
+class _NothingWritten:
+    """Stands in for the on-loop transaction: every session is open, every row lands."""
+
+    def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> tuple[int]:
+        return (1,)
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        return 1
+
+    def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> int:
+        return len(rows)
+
+
 def install_no_op_submission_write(bot: discord.Client) -> None:
-    """The floor: every layer of the /here path runs, except that the group committer's
-    batch write (today `Database.write_many_on_loop`, the lowest level an accepted answer
-    goes through) returns at once without touching the database."""
+    """The floor: every layer of the /here path runs, including the group committer's own
+    decision code, except that its batch write (`Database.write_on_loop`, the lowest level an
+    accepted answer goes through) runs against a transaction that touches no database."""
+    nothing_written = _NothingWritten()
 
-    async def write_nothing(sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        return None
+    async def write_nothing(work: Callable[[Any], T]) -> T:
+        return work(nothing_written)
 
-    bot.db.write_many_on_loop = write_nothing  # type: ignore[attr-defined]
+    bot.db.write_on_loop = write_nothing  # type: ignore[attr-defined]
 
 
 class ErrorCount(logging.Handler):

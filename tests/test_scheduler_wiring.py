@@ -48,13 +48,15 @@ async def test_real_scheduler_rotates_codes_and_closes_on_time(settings, discord
             traveller.shift(timedelta(minutes=1))
             bot.jobs.wakeup()
 
-            async def closed() -> bool:
-                return not (await bot.attendance.get(session.id)).is_open
+            def reports() -> list:
+                admin_messages = discord_side.channel_messages(h.channel("admin").id)
+                return [m for m in admin_messages if "closed automatically" in m.content]
 
-            await wait_for(closed)
-            reports = [
-                m for m in discord_side.channel_messages(h.channel("admin").id) if "closed automatically" in m.content
-            ]
-            assert len(reports) == 1
+            async def closed_and_reported() -> bool:
+                # The report is delivered just after the closing commit.
+                return not (await bot.attendance.get(session.id)).is_open and bool(reports())
+
+            await wait_for(closed_and_reported)
+            assert len(reports()) == 1
         finally:
             await shutdown_bot(bot)

@@ -12,6 +12,7 @@ import pytest
 from discord import app_commands
 
 from bot.errors import InvalidInput
+from cogs.attendance.cog import CHANNELS_SHOWN
 from tests.harness import DEFAULT_CHANNELS, GUILD_ID, ChannelSpec, World
 from utils.codes import window_at, window_code
 
@@ -106,6 +107,21 @@ async def test_status_with_more_open_roll_calls_than_embed_fields(configured):
     assert fields[-1]["name"] == f"+{hidden} more open roll calls"
     assert "`/attendance sessions`" in fields[-1]["value"]
     assert status.reply.embeds[0]["description"] == f"{EXTRA_CLASSES} roll calls are open."
+
+
+async def test_close_and_here_name_some_of_many_open_roll_calls(configured):
+    h = configured
+    opened = [await open_in(h, f"class-{number:02d}") for number in range(EXTRA_CLASSES)]
+    hidden = EXTRA_CLASSES - CHANNELS_SHOWN
+
+    close = await h.command("attendance close", user="admin", channel="admin")
+    here = await h.command("here", user="student", channel="general", code="ABCD")
+
+    for refusal in (close.text, here.text):
+        assert f"<#{opened[CHANNELS_SHOWN - 1].channel_id}> and {hidden} more" in refusal
+        assert f"<#{opened[CHANNELS_SHOWN].channel_id}>" not in refusal
+    assert "pick one with the `channel` option" in close.text
+    assert [session.id for session in await h.bot.attendance.list_open(h.guild.id)] == [s.id for s in opened]
 
 
 # ---- refusals that quote the member's input ----------------------------------------------------

@@ -8,6 +8,7 @@ windows from the other half, so two consecutive codes can never be equal.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import math
@@ -39,6 +40,11 @@ def window_code(secret: bytes, window: int, length: int) -> str:
     tail = EVEN_TAIL if window % 2 == 0 else ODD_TAIL
     characters.append(tail[number % len(tail)])
     return "".join(characters)
+
+
+# A burst of answers checks the same one or two windows thousands of times; the expired
+# lookback stays uncached so that a wrong code cannot evict the codes in use.
+_recent_window_code = functools.lru_cache(maxsize=1024)(window_code)
 
 
 # What a pasted `/here ABCD` leaves in the option once normalised.
@@ -95,9 +101,9 @@ def check_code(
     if len(code) != length or any(ch not in ALPHABET for ch in code):
         return Verdict.WRONG
     window = window_at(opened_at, interval_seconds, now)
-    if hmac.compare_digest(code, window_code(secret, window, length)):
+    if hmac.compare_digest(code, _recent_window_code(secret, window, length)):
         return Verdict.CURRENT
-    if window > 0 and hmac.compare_digest(code, window_code(secret, window - 1, length)):
+    if window > 0 and hmac.compare_digest(code, _recent_window_code(secret, window - 1, length)):
         into_window = (now - window_start(opened_at, interval_seconds, window)).total_seconds()
         return Verdict.PREVIOUS_IN_GRACE if into_window < grace_seconds else Verdict.EXPIRED
     oldest = max(0, window - EXPIRED_LOOKBACK_WINDOWS)

@@ -46,6 +46,7 @@ from storage.database import DatabaseBusy
 from storage.guild_config import INTERVAL_RANGE, LENGTH_RANGE, GuildConfig
 from storage.outbox import OwedMessage
 from utils.codes import Verdict, check_code, new_secret, window_at, window_code, window_start
+from utils.text import join_some
 from utils.timefmt import discord_timestamp
 
 if TYPE_CHECKING:
@@ -56,6 +57,8 @@ log = logging.getLogger(__name__)
 ROTATE_JOB = "attendance.rotate"
 CLOSE_JOB = "attendance.close"
 MAX_DURATION_MINUTES = 24 * 60
+# Channel mentions listed in a refusal; a guild may run more roll calls than fit one message.
+CHANNELS_SHOWN = 20
 CODE_MESSAGE_PERMISSIONS = ("view_channel", "send_messages", "embed_links")
 STATUS_CHOICES = [app_commands.Choice(name=status, value=status) for status in ("present", "late", "absent", "excused")]
 
@@ -63,6 +66,12 @@ STATUS_CHOICES = [app_commands.Choice(name=status, value=status) for status in (
 def csv_attachment(session: AttendanceSession, data: bytes) -> discord.File:
     """A fresh file each time: a discord.File is consumed by the send that uploads it."""
     return discord.File(io.BytesIO(data), filename=session_csv_name(session))
+
+
+def _channel_list(sessions: list[AttendanceSession]) -> str:
+    """Channel mentions that stay far inside a message's length, however many roll calls are open."""
+    shown, more = join_some([f"<#{session.channel_id}>" for session in sessions], shown=CHANNELS_SHOWN)
+    return f"{shown} and {more} more" if more else shown
 
 
 class ClosedRollCall(NamedTuple):
@@ -382,7 +391,7 @@ class Attendance(commands.Cog):
         if session is None or (session.closes_at is not None and now >= session.closes_at):
             elsewhere = [s for s in self._open_sessions_in(interaction.guild_id) if s is not session]
             if elsewhere:
-                where = ", ".join(f"<#{s.channel_id}>" for s in elsewhere)
+                where = _channel_list(elsewhere)
                 raise InvalidInput(f"There is no roll call in this channel. Type `/here` in {where}, where it is open.")
             raise NotFound("There is no roll call open right now. Wait until your teacher opens one.")
         failures = self._failures.setdefault(session.id, {})
@@ -473,7 +482,7 @@ class Attendance(commands.Cog):
         elif not open_sessions:
             raise NotFound("There is no open roll call to close.")
         else:
-            where = ", ".join(f"<#{s.channel_id}>" for s in open_sessions)
+            where = _channel_list(open_sessions)
             raise InvalidInput(f"Several roll calls are open ({where}): pick one with the `channel` option.")
         await interaction.response.defer(ephemeral=True, thinking=True)
         outcome = await self._close(target, closed_by=interaction.user.id, now=self.bot.clock.now())
