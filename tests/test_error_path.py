@@ -12,6 +12,7 @@ import pytest
 from discord import app_commands
 
 from bot.errors import DmsClosed, MissingBotPermission, NotAllowed
+from bot.tree import GuardedItem, RollcallLayoutView, RollcallView
 from tests.harness import APP_ID, not_found
 
 STALE = "This command was just updated; try again in a minute."
@@ -388,3 +389,60 @@ async def test_a_refused_edit_in_a_channel_the_bot_cannot_see_names_the_likely_p
     assert result.text.startswith("I lack a permission in this channel for that: most likely View Channel")
     assert result.ephemeral
     assert discord_side.stored_message(posted.id)["content"] == "before"
+
+
+# ---- views, layouts and persistent buttons ------------------------------------------------------
+
+
+class ProbeButton(GuardedItem, discord.ui.DynamicItem[discord.ui.Button], template=r"rollcall:test:probe:(?P<id>\d+)"):
+    def __init__(self, probe_id: int) -> None:
+        super().__init__(discord.ui.Button(label="Probe", custom_id=f"rollcall:test:probe:{probe_id}"))
+        self.probe_id = probe_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str], /
+    ) -> ProbeButton:
+        return cls(int(match["id"]))
+
+    async def run(self, interaction: discord.Interaction) -> None:
+        if self.probe_id == 1:
+            await interaction.user.send("psst")
+        raise LookupError("probe bug")
+
+
+class BrokenLayout(RollcallLayoutView):
+    row: discord.ui.ActionRow[BrokenLayout] = discord.ui.ActionRow()
+
+    @row.button(label="Break", custom_id="rollcall:test:layout")
+    async def smash(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        raise LookupError("layout bug")
+
+
+async def test_a_persistent_button_tells_closed_dms_and_gives_a_bug_an_error_id(h, discord_side, error_log):
+    h.bot.add_dynamic_items(ProbeButton)
+    view = RollcallView(timeout=None)
+    view.add_item(ProbeButton(1))
+    view.add_item(ProbeButton(2))
+    await h.channel("general").send("probe", view=view)
+    message = discord_side.channel_messages(h.channel("general").id)[-1]
+    discord_side.closed_dms.add(h.member("student").id)
+
+    closed = await h.click(message, "rollcall:test:probe:1", user="student")
+    assert closed.text.startswith("I can't DM you: your DMs are closed for this server.")
+    assert closed.ephemeral
+    with error_log.expect(1) as records:
+        bug = await h.click(message, "rollcall:test:probe:2", user="student")
+    match = ERROR_ID.search(bug.text)
+    assert match and bug.ephemeral
+    assert match.group(1) in records[0].getMessage() and "rollcall:test:probe:2" in records[0].getMessage()
+
+
+async def test_a_layout_view_error_reaches_the_one_handler(h, discord_side, error_log):
+    await h.channel("general").send(view=BrokenLayout())
+    message = discord_side.channel_messages(h.channel("general").id)[-1]
+    with error_log.expect(1) as records:
+        clicked = await h.click(message, "rollcall:test:layout", user="member")
+    match = ERROR_ID.search(clicked.text)
+    assert match and clicked.ephemeral
+    assert match.group(1) in records[0].getMessage()
