@@ -32,6 +32,14 @@ def permissions_in_words(names: Iterable[str], *, conjunction: str = "and") -> s
     return words_list([permission_label(name) for name in names], conjunction=conjunction)
 
 
+def missing_bot_permission_message(permissions: Sequence[str]) -> str:
+    if len(permissions) == 1:
+        missing = f"I am missing a permission here: {permission_label(permissions[0])}."
+    else:
+        missing = f"I am missing permissions here: {permissions_in_words(permissions)}."
+    return f"{missing} Ask an admin to grant it to my role in this channel's permissions."
+
+
 class RollcallError(app_commands.AppCommandError):
     """An expected failure with a user-facing message (answered ephemerally)."""
 
@@ -58,11 +66,7 @@ class MissingBotPermission(RollcallError):
 
     def __init__(self, *permissions: str) -> None:
         self.permissions = permissions
-        if len(permissions) == 1:
-            missing = f"I am missing a permission here: {permission_label(permissions[0])}."
-        else:
-            missing = f"I am missing permissions here: {permissions_in_words(permissions)}."
-        super().__init__(f"{missing} Ask an admin to grant it to my role in this channel's permissions.")
+        super().__init__(missing_bot_permission_message(permissions))
 
 
 class DmsClosed(RollcallError):

@@ -16,7 +16,7 @@ import discord
 from discord import app_commands
 
 from bot.checks import POSTING_PERMISSIONS
-from bot.errors import DmsClosed, MissingBotPermission, RollcallError, permissions_in_words
+from bot.errors import DmsClosed, RollcallError, missing_bot_permission_message, permissions_in_words
 from bot.replies import MESSAGE_CONTENT_LIMIT, send_reply
 from utils.text import echo, shorten
 
@@ -48,7 +48,7 @@ def _role_in_words(role: int | str) -> str:
 
 def describe_forbidden(error: discord.Forbidden) -> str:
     """Discord's refusal told by its code. A caller that knows which permission was missing
-    raises `MissingBotPermission` (or `DmsClosed` for another member) from it instead."""
+    raises `bot.errors.MissingBotPermission` (or `DmsClosed` for another member) from it instead."""
     if error.code in DMS_CLOSED_CODES:
         return DmsClosed().message
     if error.code in (MISSING_PERMISSIONS, MISSING_ACCESS):
@@ -75,7 +75,7 @@ def describe_failure(error: BaseException) -> str | None:
         noun = "permission" if len(error.missing_permissions) == 1 else "permissions"
         return f"You need the {permissions_in_words(error.missing_permissions)} {noun} to use this command."
     if isinstance(error, app_commands.BotMissingPermissions):
-        return MissingBotPermission(*error.missing_permissions).message
+        return missing_bot_permission_message(error.missing_permissions)
     if isinstance(error, app_commands.MissingRole):
         return f"You need the {_role_in_words(error.missing_role)} role to use this command."
     if isinstance(error, app_commands.MissingAnyRole):
