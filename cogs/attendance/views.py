@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot.checks import ensure_staff
-from bot.tree import GuardedItem
+from bot.tree import GuardedItem, RollcallView
 from storage.attendance import AttendanceRecord, AttendanceSession, SessionSummary
 from utils.csv_export import build_csv
 from utils.timefmt import discord_timestamp, local_iso, local_text, utc_iso
@@ -145,7 +145,7 @@ async def render_sessions_page(bot: Rollcall, guild_id: int, page: int) -> tuple
     pages = max(1, -(-total // SESSIONS_PAGE_SIZE))
     page = min(max(page, 0), pages - 1)
     summaries = await bot.attendance.list_recent(guild_id, limit=SESSIONS_PAGE_SIZE, offset=page * SESSIONS_PAGE_SIZE)
-    view = discord.ui.View(timeout=None)
+    view = RollcallView(timeout=None)
     view.add_item(SessionsPageButton(max(page - 1, 0), label="◀ Newer", disabled=page == 0))
     # The next button's id must differ from the previous one's even when both are disabled.
     view.add_item(SessionsPageButton(page + 1, label="Older ▶", disabled=page >= pages - 1))
