@@ -418,11 +418,13 @@ class AttendanceRepository:
 
     async def record_failure(self, session_id: int, user_id: int, now: datetime) -> FailureResult:
         async with self._db.transaction() as transaction:
-            failures = await transaction.fetch_value(
-                "INSERT INTO attendance_failure (session_id, user_id, failures) VALUES (?, ?, 1) "
-                "ON CONFLICT (session_id, user_id) DO UPDATE SET failures = attendance_failure.failures + 1 "
-                "RETURNING failures",
-                (session_id, user_id),
+            failures = int(
+                await transaction.fetch_value(
+                    "INSERT INTO attendance_failure (session_id, user_id, failures) VALUES (?, ?, 1) "
+                    "ON CONFLICT (session_id, user_id) DO UPDATE SET failures = attendance_failure.failures + 1 "
+                    "RETURNING failures",
+                    (session_id, user_id),
+                )
             )
             locked = failures >= MAX_FAILURES
             if locked:
