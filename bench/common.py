@@ -10,7 +10,7 @@ import contextlib
 import gc
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,28 +47,28 @@ __all__ = [
 
 
 class _NothingWritten:
-    """Stands in for the on-loop transaction: every session is open, every row lands."""
+    """Stands in for the batch's transaction: every session is open, every row lands."""
 
-    def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> tuple[int]:
+    async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> tuple[int]:
         return (1,)
 
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         return 1
 
-    def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> int:
+    async def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> int:
         return len(rows)
 
 
 def install_no_op_submission_write(bot: discord.Client) -> None:
     """The floor: every layer of the /here path runs, including the group committer's own
-    decision code, except that its batch write (`Database.write_on_loop`, the lowest level an
+    decision code, except that its batch write (`Database.write_batch`, the lowest level an
     accepted answer goes through) runs against a transaction that touches no database."""
     nothing_written = _NothingWritten()
 
-    async def write_nothing(work: Callable[[Any], T]) -> T:
-        return work(nothing_written)
+    async def write_nothing(work: Callable[[Any], Awaitable[T]]) -> T:
+        return await work(nothing_written)
 
-    bot.db.write_on_loop = write_nothing  # type: ignore[attr-defined]
+    bot.db.write_batch = write_nothing  # type: ignore[attr-defined]
 
 
 class ErrorCount(logging.Handler):

@@ -6,7 +6,6 @@ import gc
 import hashlib
 import json
 import logging
-import sqlite3
 
 import discord
 from discord.ext import commands
@@ -18,7 +17,7 @@ from bot.tree import RollcallTree
 from config import ConfigError, Settings
 from storage.attendance import AttendanceRepository
 from storage.audit import AuditRepository
-from storage.database import Database, DatabaseOpenError
+from storage.database import Database, DatabaseOpenError, MigrationFailed, open_database
 from storage.guild_config import GuildConfigRepository
 from storage.meta import MetaRepository
 from storage.outbox import OutboxRepository
@@ -78,7 +77,7 @@ class Rollcall(commands.Bot):
             return
         path = self.settings.database_path
         try:
-            db = await Database.open(path)
+            db = await open_database(path)
         except DatabaseOpenError as error:
             if error.not_a_database:
                 raise ConfigError(
@@ -91,7 +90,7 @@ class Rollcall(commands.Bot):
             ) from None
         try:
             await db.migrate()
-        except sqlite3.Error as error:
+        except MigrationFailed as error:
             await db.close()
             raise ConfigError(
                 f"DATABASE_PATH={str(path)!r} is not a Rollcall database ({error}): point it at a new file "

@@ -1,4 +1,5 @@
-"""Persistence: the one SQLite connection, migrations and one repository per aggregate.
+"""Persistence: the backend interface (`backend.py`), its SQLite implementation (`sqlite/`),
+numbered migrations per SQL dialect, the group commit and one repository per aggregate.
 
-All SQL in Rollcall lives in this package.
+All SQL in Rollcall lives in this package; only `sqlite/` knows which driver runs it.
 """

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
@@ -12,9 +11,11 @@ from enum import Enum
 from operator import itemgetter
 
 from storage.audit import AuditRepository
-from storage.database import Database, LoopTransaction, Row, decode_time, encode_time, from_row
+from storage.backend import Database, Row, Transaction
+from storage.errors import UniqueViolation
 from storage.group_commit import GroupCommitter
 from storage.outbox import NewOwed, OutboxRepository
+from storage.rows import from_row, instant
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ class AttendanceSession:
 
     @classmethod
     def from_row(cls, row: Row) -> AttendanceSession:
-        return from_row(cls, row, times=("opened_at", "closes_at", "closed_at"))
+        return from_row(cls, row)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +69,7 @@ class AttendanceRecord:
 
     @classmethod
     def from_row(cls, row: Row) -> AttendanceRecord:
-        return from_row(cls, row, times=("submitted_at", "corrected_at"))
+        return from_row(cls, row)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +110,7 @@ class FailureResult:
 
 
 # session_id, user_id, status, submitted_at, user_name, display_name
-SubmissionRow = tuple[int, int, str, str, str, str]
+SubmissionRow = tuple[int, int, str, datetime, str, str]
 
 # An organizer's correction wins over any later answer, and an older answer never replaces
 # a newer one.
@@ -130,7 +131,7 @@ _RECORDED = {status: SubmissionOutcome(SubmissionResult.RECORDED, status) for st
 _submission_key = itemgetter(0, 1)
 
 
-def _write_submissions(transaction: LoopTransaction, rows: Sequence[SubmissionRow]) -> list[SubmissionOutcome]:
+async def _write_submissions(transaction: Transaction, rows: Sequence[SubmissionRow]) -> list[SubmissionOutcome]:
     """Write the rows whose session is still open, inside the batch's transaction.
 
     The session's status is read in the same write transaction as the upsert, so a close
@@ -138,10 +139,12 @@ def _write_submissions(transaction: LoopTransaction, rows: Sequence[SubmissionRo
     open_sessions = {
         session_id
         for session_id in {row[0] for row in rows}
-        if transaction.fetch_one("SELECT 1 FROM attendance_session WHERE id = ? AND status = 'open'", (session_id,))
+        if await transaction.fetch_one(
+            "SELECT 1 FROM attendance_session WHERE id = ? AND status = 'open'", (session_id,)
+        )
     }
     writable = [row for row in rows if row[0] in open_sessions]
-    written = transaction.execute_many(_SUBMISSION_UPSERT, writable) if writable else 0
+    written = await transaction.execute_many(_SUBMISSION_UPSERT, writable) if writable else 0
     outcomes = []
     for row in rows:
         if row[0] not in open_sessions:
@@ -150,12 +153,12 @@ def _write_submissions(transaction: LoopTransaction, rows: Sequence[SubmissionRo
             # Every row changed exactly one record: each landed as written.
             outcomes.append(_RECORDED[row[2]])
         else:
-            outcomes.append(_stored_outcome(transaction, row))
+            outcomes.append(await _stored_outcome(transaction, row))
     return outcomes
 
 
-def _stored_outcome(transaction: LoopTransaction, row: SubmissionRow) -> SubmissionOutcome:
-    stored = transaction.fetch_one(
+async def _stored_outcome(transaction: Transaction, row: SubmissionRow) -> SubmissionOutcome:
+    stored = await transaction.fetch_one(
         "SELECT status, corrected_by FROM attendance_record WHERE session_id = ? AND user_id = ?", row[:2]
     )
     assert stored is not None, "the upsert leaves a record for every row of an open session"
@@ -193,17 +196,17 @@ class AttendanceRepository:
         expected_role_id: int | None,
     ) -> AttendanceSession:
         try:
-            async with self._db.transaction() as connection:
-                cursor = await connection.execute(
+            async with self._db.transaction() as transaction:
+                session_id = await transaction.fetch_value(
                     "INSERT INTO attendance_session (guild_id, channel_id, opened_by, opened_at, closes_at, secret, "
                     "interval_seconds, code_length, grace_seconds, late_after_minutes, expected_role_id) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                     (
                         guild_id,
                         channel_id,
                         opened_by,
-                        encode_time(opened_at),
-                        encode_time(closes_at) if closes_at else None,
+                        opened_at,
+                        closes_at,
                         secret,
                         interval_seconds,
                         code_length,
@@ -212,8 +215,7 @@ class AttendanceRepository:
                         expected_role_id,
                     ),
                 )
-                session_id = cursor.lastrowid
-        except sqlite3.IntegrityError as error:
+        except UniqueViolation as error:
             raise SessionAlreadyOpen(channel_id) from error
         session = await self.get(session_id)
         assert session is not None
@@ -265,8 +267,8 @@ class AttendanceRepository:
         return [SessionSummary(session, await self.counts(session.id)) for session in sessions]
 
     async def count_sessions(self, guild_id: int) -> int:
-        row = await self._db.fetch_one("SELECT COUNT(*) FROM attendance_session WHERE guild_id = ?", (guild_id,))
-        return int(row[0])
+        count = await self._db.fetch_value("SELECT COUNT(*) FROM attendance_session WHERE guild_id = ?", (guild_id,))
+        return int(count)
 
     async def search_recent(self, guild_id: int, *, limit: int) -> list[AttendanceSession]:
         rows = await self._db.fetch_all(
@@ -278,7 +280,7 @@ class AttendanceRepository:
         rows = await self._db.fetch_all(
             "SELECT * FROM attendance_session WHERE status = 'open' AND closes_at IS NOT NULL AND closes_at <= ? "
             "ORDER BY closes_at",
-            (encode_time(now),),
+            (now,),
         )
         return [AttendanceSession.from_row(row) for row in rows]
 
@@ -294,20 +296,20 @@ class AttendanceRepository:
         """Close the session, record `absentees` (id, name, display name) who have no row and owe
         its `report`, all in one transaction, so a crash after the close cannot lose the report.
         Returns the owed report's id, or None when it was already closed (a close happens once)."""
-        async with self._db.transaction() as connection:
-            cursor = await connection.execute(
+        async with self._db.transaction() as transaction:
+            closed = await transaction.execute(
                 "UPDATE attendance_session SET status = 'closed', closed_at = ?, closed_by = ? "
                 "WHERE id = ? AND status = 'open'",
-                (encode_time(now), closed_by, session_id),
+                (now, closed_by, session_id),
             )
-            if cursor.rowcount == 0:
+            if closed == 0:
                 return None
-            await connection.executemany(
+            await transaction.execute_many(
                 "INSERT INTO attendance_record (session_id, user_id, status, submitted_at, user_name, display_name) "
                 "VALUES (?, ?, 'absent', NULL, ?, ?) ON CONFLICT (session_id, user_id) DO NOTHING",
                 [(session_id, user_id, name, display) for user_id, name, display in absentees],
             )
-            return await self._outbox.add(connection, report, now=now)
+            return await self._outbox.add(transaction, report, now=now)
 
     # ---- records -----------------------------------------------------------------------
 
@@ -328,7 +330,7 @@ class AttendanceRepository:
                 submission.session_id,
                 submission.user_id,
                 submission.status,
-                encode_time(submission.submitted_at),
+                submission.submitted_at,
                 submission.user_name,
                 submission.display_name,
             )
@@ -336,7 +338,7 @@ class AttendanceRepository:
 
     async def records(self, session_id: int) -> list[AttendanceRecord]:
         rows = await self._db.fetch_all(
-            "SELECT * FROM attendance_record WHERE session_id = ? ORDER BY display_name COLLATE NOCASE, user_id",
+            "SELECT * FROM attendance_record WHERE session_id = ? ORDER BY lower(display_name), user_id",
             (session_id,),
         )
         return [AttendanceRecord.from_row(row) for row in rows]
@@ -367,22 +369,20 @@ class AttendanceRepository:
         now: datetime,
     ) -> str | None:
         """Set a member's status by hand; returns the status before (None if there was no row)."""
-        async with self._db.transaction() as connection:
-            cursor = await connection.execute(
+        async with self._db.transaction() as transaction:
+            before = await transaction.fetch_value(
                 "SELECT status FROM attendance_record WHERE session_id = ? AND user_id = ?", (session.id, user_id)
             )
-            before_row = await cursor.fetchone()
-            before = before_row["status"] if before_row else None
-            await connection.execute(
+            await transaction.execute(
                 "INSERT INTO attendance_record "
                 "(session_id, user_id, status, submitted_at, user_name, display_name, corrected_by, corrected_at) "
                 "VALUES (?, ?, ?, NULL, ?, ?, ?, ?) "
                 "ON CONFLICT (session_id, user_id) DO UPDATE SET status = excluded.status, "
                 "corrected_by = excluded.corrected_by, corrected_at = excluded.corrected_at",
-                (session.id, user_id, status, user_name, display_name, actor_id, encode_time(now)),
+                (session.id, user_id, status, user_name, display_name, actor_id, now),
             )
             await self._audit.record(
-                connection,
+                transaction,
                 guild_id=session.guild_id,
                 actor_id=actor_id,
                 action="attendance.mark",
@@ -395,43 +395,43 @@ class AttendanceRepository:
 
     async def unmark(self, session: AttendanceSession, *, user_id: int, actor_id: int, now: datetime) -> str | None:
         """Remove a member's record; returns the status it had (None: nothing to remove)."""
-        async with self._db.transaction() as connection:
-            cursor = await connection.execute(
+        async with self._db.transaction() as transaction:
+            removed = await transaction.fetch_value(
                 "DELETE FROM attendance_record WHERE session_id = ? AND user_id = ? RETURNING status",
                 (session.id, user_id),
             )
-            removed = await cursor.fetchone()
             if removed is None:
                 return None
             await self._audit.record(
-                connection,
+                transaction,
                 guild_id=session.guild_id,
                 actor_id=actor_id,
                 action="attendance.unmark",
                 subject=f"session {session.id} member {user_id}",
-                before=removed["status"],
+                before=removed,
                 after=None,
                 now=now,
             )
-        return removed["status"]
+        return removed
 
     # ---- failed attempts ---------------------------------------------------------------
 
     async def record_failure(self, session_id: int, user_id: int, now: datetime) -> FailureResult:
-        async with self._db.transaction() as connection:
-            cursor = await connection.execute(
-                "INSERT INTO attendance_failure (session_id, user_id, failures) VALUES (?, ?, 1) "
-                "ON CONFLICT (session_id, user_id) DO UPDATE SET failures = attendance_failure.failures + 1 "
-                "RETURNING failures",
-                (session_id, user_id),
+        async with self._db.transaction() as transaction:
+            failures = int(
+                await transaction.fetch_value(
+                    "INSERT INTO attendance_failure (session_id, user_id, failures) VALUES (?, ?, 1) "
+                    "ON CONFLICT (session_id, user_id) DO UPDATE SET failures = attendance_failure.failures + 1 "
+                    "RETURNING failures",
+                    (session_id, user_id),
+                )
             )
-            failures = int((await cursor.fetchone())["failures"])
             locked = failures >= MAX_FAILURES
             if locked:
-                await connection.execute(
+                await transaction.execute(
                     "UPDATE attendance_failure SET locked_at = COALESCE(locked_at, ?) "
                     "WHERE session_id = ? AND user_id = ?",
-                    (encode_time(now), session_id, user_id),
+                    (now, session_id, user_id),
                 )
         return FailureResult(failures, locked)
 
@@ -447,4 +447,4 @@ class AttendanceRepository:
             "ORDER BY locked_at",
             (session_id,),
         )
-        return [(row["user_id"], decode_time(row["locked_at"])) for row in rows]
+        return [(row["user_id"], instant(row["locked_at"])) for row in rows]

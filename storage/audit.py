@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
-from storage.database import Database, Row, encode_time, from_row
+from storage.backend import Database, Row, Transaction
+from storage.rows import from_row
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +22,7 @@ class AuditEntry:
 
     @classmethod
     def from_row(cls, row: Row) -> AuditEntry:
-        return from_row(cls, row, times=("created_at",))
+        return from_row(cls, row)
 
 
 class AuditRepository:
@@ -32,7 +31,7 @@ class AuditRepository:
 
     async def record(
         self,
-        connection: aiosqlite.Connection,
+        transaction: Transaction,
         *,
         guild_id: int,
         actor_id: int,
@@ -43,10 +42,10 @@ class AuditRepository:
         now: datetime,
     ) -> None:
         """Append an entry inside the caller's open transaction, so it commits with the change."""
-        await connection.execute(
+        await transaction.execute(
             "INSERT INTO audit_log (guild_id, actor_id, action, subject, before_value, after_value, created_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (guild_id, actor_id, action, subject, before, after, encode_time(now)),
+            (guild_id, actor_id, action, subject, before, after, now),
         )
 
     async def list(self, guild_id: int, *, action_prefix: str = "", limit: int = 50) -> list[AuditEntry]:

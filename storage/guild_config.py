@@ -6,7 +6,8 @@ from dataclasses import dataclass, fields, replace
 from datetime import datetime
 
 from storage.audit import AuditRepository
-from storage.database import Database, Row, encode_time
+from storage.backend import Database, Row
+from storage.rows import from_row
 
 DEFAULT_REMINDER_OFFSETS = (60, 10)
 # Accepted bounds of the numeric settings (inclusive).
@@ -36,9 +37,7 @@ class GuildConfig:
 
     @classmethod
     def from_row(cls, row: Row) -> GuildConfig:
-        values = {field.name: row[field.name] for field in fields(cls)}
-        values["reminder_offsets"] = parse_offsets_column(row["reminder_offsets"])
-        return cls(**values)
+        return from_row(cls, row, reminder_offsets=parse_offsets_column(row["reminder_offsets"]))
 
 
 SETTING_COLUMNS = tuple(field.name for field in fields(GuildConfig) if field.name != "guild_id")
@@ -80,13 +79,13 @@ class GuildConfigRepository:
         before = await self.get(guild_id)
         after = replace(before, **changes)
         params = [guild_id, *(_column_value(name, getattr(after, name)) for name in SETTING_COLUMNS)]
-        async with self._db.transaction() as connection:
-            await connection.execute(_UPSERT_SQL, [*params, encode_time(now), actor_id])
+        async with self._db.transaction() as transaction:
+            await transaction.execute(_UPSERT_SQL, [*params, now, actor_id])
             for name in SETTING_COLUMNS:
                 if name not in changes:
                     continue
                 await self._audit.record(
-                    connection,
+                    transaction,
                     guild_id=guild_id,
                     actor_id=actor_id,
                     action="config.set",

@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
-from storage.database import Database, Row, decode_time, encode_time
+from storage.backend import Database, Row, Transaction
+from storage.rows import from_row
 
 PENDING = "pending"
 DELIVERED = "delivered"
@@ -49,30 +48,16 @@ class OwedMessage:
 
     @classmethod
     def from_row(cls, row: Row) -> OwedMessage:
-        return cls(
-            id=row["id"],
-            guild_id=row["guild_id"],
-            kind=row["kind"],
-            subject_id=row["subject_id"],
-            payload=json.loads(row["payload"]),
-            status=row["status"],
-            attempts=row["attempts"],
-            due_at=decode_time(row["due_at"]),  # type: ignore[arg-type]
-            claimed_until=decode_time(row["claimed_until"]),
-            created_at=decode_time(row["created_at"]),  # type: ignore[arg-type]
-            finished_at=decode_time(row["finished_at"]),
-            delivered_to=row["delivered_to"],
-            last_error=row["last_error"],
-        )
+        return from_row(cls, row, payload=json.loads(row["payload"]))
 
 
 class OutboxRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def add(self, connection: aiosqlite.Connection, owed: NewOwed, *, now: datetime) -> int:
+    async def add(self, transaction: Transaction, owed: NewOwed, *, now: datetime) -> int:
         """Owe a message inside the caller's open transaction, so it commits with the change that owes it."""
-        cursor = await connection.execute(
+        owed_id = await transaction.fetch_value(
             "INSERT INTO outbox (guild_id, kind, subject_id, payload, due_at, created_at) "
             "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
             (
@@ -80,16 +65,15 @@ class OutboxRepository:
                 owed.kind,
                 owed.subject_id,
                 json.dumps(owed.payload or {}, sort_keys=True),
-                encode_time(now),
-                encode_time(now),
+                now,
+                now,
             ),
         )
-        row = await cursor.fetchone()
-        return int(row["id"])
+        return int(owed_id)
 
     async def create(self, owed: NewOwed, *, now: datetime) -> int:
-        async with self._db.transaction() as connection:
-            return await self.add(connection, owed, now=now)
+        async with self._db.transaction() as transaction:
+            return await self.add(transaction, owed, now=now)
 
     async def get(self, owed_id: int) -> OwedMessage | None:
         row = await self._db.fetch_one("SELECT * FROM outbox WHERE id = ?", (owed_id,))
@@ -106,41 +90,39 @@ class OutboxRepository:
         return [OwedMessage.from_row(row) for row in rows]
 
     async def list_due(self, now: datetime, *, limit: int) -> list[OwedMessage]:
-        moment = encode_time(now)
         rows = await self._db.fetch_all(
             "SELECT * FROM outbox WHERE status = 'pending' AND due_at <= ? "
             "AND (claimed_until IS NULL OR claimed_until <= ?) ORDER BY due_at, id LIMIT ?",
-            (moment, moment, limit),
+            (now, now, limit),
         )
         return [OwedMessage.from_row(row) for row in rows]
 
     async def claim(self, owed_id: int, *, now: datetime, until: datetime) -> OwedMessage | None:
         """Take the row for one attempt; None when it is finished or another attempt holds it."""
-        async with self._db.transaction() as connection:
-            cursor = await connection.execute(
+        async with self._db.transaction() as transaction:
+            row = await transaction.fetch_one(
                 "UPDATE outbox SET claimed_until = ?, attempts = attempts + 1 "
                 "WHERE id = ? AND status = 'pending' AND (claimed_until IS NULL OR claimed_until <= ?) RETURNING *",
-                (encode_time(until), owed_id, encode_time(now)),
+                (until, owed_id, now),
             )
-            row = await cursor.fetchone()
         return OwedMessage.from_row(row) if row else None
 
     async def mark_delivered(self, owed_id: int, *, now: datetime, delivered_to: str) -> None:
         await self._db.execute(
             "UPDATE outbox SET status = 'delivered', finished_at = ?, delivered_to = ?, claimed_until = NULL, "
             "last_error = NULL WHERE id = ?",
-            (encode_time(now), delivered_to, owed_id),
+            (now, delivered_to, owed_id),
         )
 
     async def retry_at(self, owed_id: int, *, due_at: datetime, error: str) -> None:
         await self._db.execute(
             "UPDATE outbox SET due_at = ?, claimed_until = NULL, last_error = ? WHERE id = ? AND status = 'pending'",
-            (encode_time(due_at), error, owed_id),
+            (due_at, error, owed_id),
         )
 
     async def give_up(self, owed_id: int, *, now: datetime, error: str) -> None:
         await self._db.execute(
             "UPDATE outbox SET status = 'undeliverable', finished_at = ?, claimed_until = NULL, last_error = ? "
             "WHERE id = ?",
-            (encode_time(now), error, owed_id),
+            (now, error, owed_id),
         )

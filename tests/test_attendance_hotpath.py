@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from storage.database import Database
+from storage.database import open_database
 from storage.group_commit import MAX_BATCH_ROWS, GroupCommitter
 from tests.test_attendance import code_now, configure, open_session, parse_csv
 
@@ -234,10 +234,10 @@ async def test_a_row_sqlite_cannot_store_fails_only_its_own_answer(configured, d
 
 
 async def test_a_batch_holds_at_most_500_rows_and_the_rest_wait_for_the_next(tmp_path):
-    db = await Database.open(tmp_path / "batches.db")
+    db = await open_database(tmp_path / "batches.db")
     batch_sizes: list[int] = []
 
-    def write(transaction, rows):
+    async def write(transaction, rows):
         batch_sizes.append(len(rows))
         return [row * 10 for row in rows]
 
@@ -259,17 +259,17 @@ async def test_a_failed_commit_is_rolled_back_and_the_connection_stays_usable(co
     session = await open_session(h)
     db = h.bot.db
 
-    def commit_fails(transaction):
+    async def commit_fails(transaction):
         # A foreign key checked only at COMMIT: the statement succeeds, the COMMIT does not.
-        transaction.execute("PRAGMA defer_foreign_keys = ON")
-        transaction.execute(
+        await transaction.execute("PRAGMA defer_foreign_keys = ON")
+        await transaction.execute(
             "INSERT INTO attendance_record (session_id, user_id, status, user_name, display_name) "
             "VALUES (?, 1, 'present', 'ghost', 'ghost')",
             (session.id + 1000,),
         )
 
     with pytest.raises(sqlite3.IntegrityError):
-        await db.write_on_loop(commit_fails)
+        await db.write_batch(commit_fails)
 
     assert (await db.fetch_one("SELECT COUNT(*) FROM attendance_record"))[0] == 0
     result = await h.command("here", user="student", channel="attendance", code=await code_now(h, session.id))

@@ -9,7 +9,8 @@ from discord import app_commands
 
 from bot.checks import AUDIENCE_ADMIN, AUDIENCE_EVERYONE, AUDIENCE_ORGANIZER
 from cogs.help import command_audience, walk_leaf_commands
-from storage.database import Database, load_migrations
+from storage.database import open_database
+from storage.migrations import load_migrations
 
 CUSTOM_ID_PATTERN = re.compile(r"^rollcall:[a-z_]+:[a-z_]+(:\d+)*$")
 
@@ -33,10 +34,10 @@ async def test_unexpected_error_answers_with_an_error_id_and_logs_the_traceback(
 
 
 async def test_migrations_run_twice_change_nothing(tmp_path):
-    db = await Database.open(tmp_path / "m.db")
+    db = await open_database(tmp_path / "m.db")
     try:
         version = await db.migrate()
-        assert version == len(load_migrations())
+        assert version == len(load_migrations("sqlite"))
         schema = await db.fetch_all("SELECT type, name, sql FROM sqlite_master ORDER BY name")
         assert await db.migrate() == version
         assert await db.schema_version() == version
