@@ -1,0 +1,149 @@
+"""The driver: `Harness` feeds payloads to discord.py's own
+`ConnectionState.parse_interaction_create` and waits for what the bot does with them."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import discord
+import discord.ext.test as dpytest
+from discord.ext.test import backend as dpy_backend
+from discord.ext.test import factories as dpy_factories
+
+from tests.harness.payloads import InteractionPayloads
+from tests.harness.sent import InteractionResult, Sent
+from tests.harness.world import UserSpec, add_member
+
+TASK_WAIT_SECONDS = 10.0
+
+
+# Tasks that belong to the interaction and finish with it; long-lived bot tasks are excluded.
+_INTERACTION_TASK_PREFIXES = ("CommandTree-invoker", "discord-ui-", "discord.py: on_interaction")
+
+
+class Harness(InteractionPayloads):
+    """One running bot in the fake Discord: send it interactions and gateway events, and wait
+    for what it does with them."""
+
+    def add_member(self, name: str, *, roles: tuple[str, ...] = (), display_name: str | None = None) -> discord.Member:
+        spec = UserSpec(name, self.discord.next_id(), roles, display_name)
+        return add_member(self.bot._connection, self.guild, spec)
+
+    def set_channel_overwrite(
+        self,
+        channel: discord.TextChannel,
+        target: discord.Role | discord.Member,
+        overwrite: discord.PermissionOverwrite,
+    ) -> None:
+        """What an admin editing a channel's permissions does (a CHANNEL_UPDATE from the gateway).
+        dpytest's own helper writes the overwrite type as text, which discord.py 2 ignores."""
+        data = dpy_factories.dict_from_channel(channel)
+        kept = [
+            {"id": str(o.id), "type": o.type, "allow": str(o.allow), "deny": str(o.deny)}
+            for o in channel._overwrites
+            if o.id != target.id
+        ]
+        allow, deny = overwrite.pair()
+        kind = 0 if isinstance(target, discord.Role) else 1
+        kept.append({"id": str(target.id), "type": kind, "allow": str(allow.value), "deny": str(deny.value)})
+        data["permission_overwrites"] = kept
+        self.bot._connection.parse_channel_update(data)
+
+    async def member_join(self, name: str) -> discord.Member:
+        """A member joining, through the gateway event (dpytest), so on_member_join runs."""
+        user = dpy_backend.make_user(name, "0001", id_num=self.discord.next_id())
+        member = await dpytest.member_join(self.guild, user)
+        await self.settle()
+        return member
+
+    # ---- dispatch -----------------------------------------------------------------------
+
+    def dispatch_nowait(self, payload: dict[str, Any]) -> None:
+        self.bot._connection.parse_interaction_create(payload)
+
+    async def dispatch(self, payload: dict[str, Any]) -> InteractionResult:
+        mark = len(self.discord.sent)
+        before = asyncio.all_tasks()
+        self.dispatch_nowait(payload)
+        await self.settle(exclude=before)
+        return InteractionResult(int(payload["id"]), self.discord.since(mark))
+
+    async def settle(self, exclude: set[asyncio.Task] | None = None) -> None:
+        """Wait for the tasks discord.py started for the last event (with a timeout)."""
+        exclude = exclude or set()
+        for _ in range(5):
+            await asyncio.sleep(0)
+            pending = [
+                task
+                for task in asyncio.all_tasks()
+                if task not in exclude and not task.done() and task.get_name().startswith(_INTERACTION_TASK_PREFIXES)
+            ]
+            if not pending:
+                return
+            _done, still = await asyncio.wait(pending, timeout=TASK_WAIT_SECONDS)
+            if still:
+                raise AssertionError(f"interaction tasks did not finish in {TASK_WAIT_SECONDS} s: {still}")
+
+    async def command(
+        self,
+        qualified_name: str,
+        *,
+        user: discord.Member | str,
+        channel: discord.abc.GuildChannel | str | None = None,
+        options: dict[str, Any] | None = None,
+        **more_options: Any,
+    ) -> InteractionResult:
+        """Run a slash command. Options go as keywords; `options=` carries names that clash with
+        the harness's own (an option called `channel` or `user`)."""
+        user = self.member(user) if isinstance(user, str) else user
+        channel = self.channel(channel) if isinstance(channel, str) else channel
+        merged = {**(options or {}), **more_options}
+        return await self.dispatch(self.command_payload(qualified_name, user=user, channel=channel, options=merged))
+
+    async def autocomplete(
+        self,
+        qualified_name: str,
+        focused: str,
+        *,
+        user: discord.Member | str,
+        channel: discord.abc.GuildChannel | str | None = None,
+        options: dict[str, Any] | None = None,
+        **more_options: Any,
+    ) -> list[dict[str, Any]]:
+        user = self.member(user) if isinstance(user, str) else user
+        channel = self.channel(channel) if isinstance(channel, str) else channel
+        merged = {**(options or {}), **more_options}
+        payload = self.command_payload(qualified_name, user=user, channel=channel, focused=focused, options=merged)
+        return (await self.dispatch(payload)).choices
+
+    async def click(
+        self, message: dict[str, Any] | Sent, custom_id: str, *, user: discord.Member | str
+    ) -> InteractionResult:
+        user = self.member(user) if isinstance(user, str) else user
+        return await self.dispatch(self.component_payload(message, custom_id, user=user))
+
+    async def select(
+        self, message: dict[str, Any] | Sent, custom_id: str, values: list[str], *, user: discord.Member | str
+    ) -> InteractionResult:
+        user = self.member(user) if isinstance(user, str) else user
+        return await self.dispatch(
+            self.component_payload(message, custom_id, user=user, values=values, component_type=3)
+        )
+
+    async def submit_modal(
+        self,
+        modal: dict[str, Any],
+        values: dict[str, str],
+        *,
+        user: discord.Member | str,
+        channel: discord.abc.GuildChannel | str | None = None,
+    ) -> InteractionResult:
+        user = self.member(user) if isinstance(user, str) else user
+        channel = self.channel(channel) if isinstance(channel, str) else channel
+        return await self.dispatch(self.modal_payload(modal, values, user=user, channel=channel))
+
+    async def dm_command(self, qualified_name: str, *, user: discord.Member | str) -> InteractionResult:
+        """Run a slash command in the member's DM with the bot."""
+        user = self.member(user) if isinstance(user, str) else user
+        return await self.dispatch(self.dm_command_payload(qualified_name, user=user))

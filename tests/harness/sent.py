@@ -1,0 +1,136 @@
+"""What the bot sent to the fake Discord (`Sent`) and what one interaction produced
+(`InteractionResult`)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Sent:
+    """One thing the bot sent to Discord."""
+
+    kind: str
+    payload: dict[str, Any] = field(default_factory=dict)
+    files: list[tuple[str, bytes]] = field(default_factory=list)
+    channel_id: int | None = None
+    message_id: int | None = None
+    user_id: int | None = None
+    role_id: int | None = None
+    interaction_id: int | None = None
+    reason: str | None = None
+    at: float = field(default_factory=time.perf_counter)
+
+    @property
+    def content(self) -> str:
+        data = self.payload.get("data", self.payload) if self.kind == "response" else self.payload
+        return (data or {}).get("content") or ""
+
+    @property
+    def data(self) -> dict[str, Any]:
+        if self.kind == "response":
+            return self.payload.get("data") or {}
+        return self.payload
+
+    @property
+    def embeds(self) -> list[dict[str, Any]]:
+        return self.data.get("embeds") or []
+
+    @property
+    def text(self) -> str:
+        """Content plus every embed's title, description and fields, for simple assertions."""
+        parts = [self.content]
+        for embed in self.embeds:
+            parts.append(embed.get("title") or "")
+            parts.append(embed.get("description") or "")
+            for embed_field in embed.get("fields") or []:
+                parts.append(f"{embed_field.get('name')}: {embed_field.get('value')}")
+            parts.append((embed.get("footer") or {}).get("text") or "")
+        return "\n".join(part for part in parts if part)
+
+    @property
+    def ephemeral(self) -> bool:
+        return bool(self.data.get("flags", 0) & 64)
+
+    @property
+    def response_type(self) -> int | None:
+        return self.payload.get("type") if self.kind == "response" else None
+
+    @property
+    def custom_ids(self) -> list[str]:
+        return list(iter_custom_ids(self.data.get("components") or []))
+
+    def file(self, name: str) -> bytes:
+        for filename, content in self.files:
+            if filename == name:
+                return content
+        raise AssertionError(f"no file {name!r}; sent files: {[f for f, _ in self.files]}")
+
+
+def iter_custom_ids(components: Iterable[dict[str, Any]]) -> Iterable[str]:
+    for component in components:
+        if "custom_id" in component:
+            yield component["custom_id"]
+        yield from iter_custom_ids(component.get("components") or [])
+        accessory = component.get("accessory")
+        if accessory:
+            yield from iter_custom_ids([accessory])
+
+
+@dataclass
+class InteractionResult:
+    """Everything the bot sent while handling one interaction."""
+
+    interaction_id: int
+    sent: list[Sent]
+
+    @property
+    def own(self) -> list[Sent]:
+        return [item for item in self.sent if item.interaction_id == self.interaction_id]
+
+    @property
+    def response(self) -> Sent:
+        for item in self.own:
+            if item.kind == "response":
+                return item
+        raise AssertionError(f"the bot never responded; it sent {[s.kind for s in self.sent]}")
+
+    @property
+    def reply(self) -> Sent:
+        """What the member reads: the message response, or the first follow-up after a defer."""
+        response = self.response
+        if response.response_type in (5, 6):
+            later = [s for s in self.own if s.kind in ("followup", "edit_response")]
+            if not later:
+                raise AssertionError("the bot deferred and never followed up")
+            return later[0]
+        return response
+
+    @property
+    def text(self) -> str:
+        return self.reply.text
+
+    @property
+    def ephemeral(self) -> bool:
+        response = self.response
+        return response.ephemeral
+
+    @property
+    def modal(self) -> dict[str, Any]:
+        response = self.response
+        if response.response_type != 9:
+            raise AssertionError(f"expected a modal, got response type {response.response_type}")
+        return response.payload["data"]
+
+    @property
+    def choices(self) -> list[dict[str, Any]]:
+        response = self.response
+        if response.response_type != 8:
+            raise AssertionError(f"expected autocomplete choices, got response type {response.response_type}")
+        return response.payload["data"]["choices"]
+
+    def of_kind(self, kind: str) -> list[Sent]:
+        return [item for item in self.sent if item.kind == kind]
