@@ -26,7 +26,7 @@ from tests.harness.faults import (
 )
 from tests.harness.payloads import InteractionPayloads, UploadedFile, user_payload
 from tests.harness.routes import FakeDiscord
-from tests.harness.sent import InteractionResult, Sent, iter_custom_ids
+from tests.harness.sent import SENT_KINDS, CheckedKind, InteractionResult, Sent, SentKind, iter_custom_ids, sent_kind
 from tests.harness.world import (
     APP_ID,
     ATTACHMENT_SIZE_LIMIT,
@@ -57,8 +57,10 @@ __all__ = [
     "EVERYONE_PERMISSIONS",
     "GUILD_ID",
     "INVALID_FORM_BODY",
+    "SENT_KINDS",
     "TASK_WAIT_SECONDS",
     "ChannelSpec",
+    "CheckedKind",
     "FakeDiscord",
     "FakeDiscordHttp",
     "FakeResponse",
@@ -68,6 +70,7 @@ __all__ = [
     "InteractionResult",
     "RoleSpec",
     "Sent",
+    "SentKind",
     "UnknownEndpoint",
     "UploadedFile",
     "UserSpec",
@@ -81,6 +84,7 @@ __all__ = [
     "iter_custom_ids",
     "not_found",
     "populate_guild",
+    "sent_kind",
     "server_error",
     "shutdown_bot",
     "snowflake",

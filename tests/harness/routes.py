@@ -28,7 +28,7 @@ from tests.harness.faults import (
     template_regex,
 )
 from tests.harness.payloads import user_payload
-from tests.harness.sent import Sent
+from tests.harness.sent import Sent, SentKind, sent_kind
 from tests.harness.world import APP_ID, BOT_USER_ID
 
 
@@ -84,8 +84,10 @@ class FakeDiscord:
     def next_id(self) -> int:
         return next(self._ids)
 
-    def of_kind(self, kind: str) -> list[Sent]:
-        return [item for item in self.sent if item.kind == kind]
+    def of_kind(self, kind: SentKind) -> list[Sent]:
+        """Everything of one kind sent so far; a kind that does not exist raises."""
+        checked = sent_kind(kind)
+        return [item for item in self.sent if item.kind == checked]
 
     def channel_messages(self, channel_id: int) -> list[Sent]:
         return [item for item in self.sent if item.kind == "message" and item.channel_id == channel_id]
@@ -238,7 +240,7 @@ class FakeDiscord:
             user_id = self.dm_channels[channel_id]
             if user_id in self.closed_dms:
                 raise forbidden(50007, "Cannot send messages to this user")
-            kind = "dm"
+            kind: SentKind = "dm"
         else:
             channel = self._guild_channel(channel_id)
             if channel is None:

@@ -6,14 +6,56 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, cast, get_args
+
+# Every kind of thing the fake Discord records; `routes` creates each one.
+SentKind = Literal[
+    "message",  # a message posted in a guild channel
+    "dm",  # a message posted in a DM channel
+    "edit",  # a channel message edited through the REST API
+    "delete",  # a channel message deleted
+    "role_add",
+    "role_remove",
+    "kick",
+    "sync",  # the command tree synced
+    "response",  # an interaction's initial response (the /callback route)
+    "followup",
+    "edit_response",  # an interaction's own message edited through the webhook
+    "delete_response",
+]
+SENT_KINDS: frozenset[str] = frozenset(get_args(SentKind))
+
+
+def sent_kind(kind: str) -> SentKind:
+    """`kind` if it is one the fake Discord records; a misspelt kind raises, so a negative
+    assertion such as `assert not discord_side.of_kind("edti")` cannot pass by accident."""
+    if kind not in SENT_KINDS:
+        raise ValueError(f"{kind!r} is not a kind the fake Discord records; the kinds are {sorted(SENT_KINDS)}")
+    return cast(SentKind, kind)
+
+
+class CheckedKind(str):
+    """A `Sent.kind` value. Comparing it with a string that is not a kind raises instead of
+    being False, which covers the `sent.kind == "response"` filters written in tests."""
+
+    __slots__ = ()
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, str):
+            sent_kind(other)
+        return str.__eq__(self, other)
+
+    def __ne__(self, other: object) -> bool:
+        return not self.__eq__(other)
+
+    __hash__ = str.__hash__
 
 
 @dataclass
 class Sent:
     """One thing the bot sent to Discord."""
 
-    kind: str
+    kind: SentKind
     payload: dict[str, Any] = field(default_factory=dict)
     files: list[tuple[str, bytes]] = field(default_factory=list)
     channel_id: int | None = None
@@ -23,6 +65,9 @@ class Sent:
     interaction_id: int | None = None
     reason: str | None = None
     at: float = field(default_factory=time.perf_counter)
+
+    def __post_init__(self) -> None:
+        self.kind = cast(SentKind, CheckedKind(sent_kind(self.kind)))
 
     @property
     def content(self) -> str:
@@ -132,5 +177,6 @@ class InteractionResult:
             raise AssertionError(f"expected autocomplete choices, got response type {response.response_type}")
         return response.payload["data"]["choices"]
 
-    def of_kind(self, kind: str) -> list[Sent]:
-        return [item for item in self.sent if item.kind == kind]
+    def of_kind(self, kind: SentKind) -> list[Sent]:
+        checked = sent_kind(kind)
+        return [item for item in self.sent if item.kind == checked]
