@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Any
 
 import discord
@@ -10,6 +11,9 @@ import discord.ext.test as dpytest
 from discord.ext.test import factories as dpy_factories
 from discord.http import HTTPClient, Route
 
+from bot.clock import Clock
+from config import Settings
+from tests.harness import private
 from tests.harness.driver import Harness
 from tests.harness.faults import not_found
 from tests.harness.routes import FakeDiscord
@@ -24,7 +28,14 @@ class FakeDiscordHttp(HTTPClient):
         self.discord_side = discord_side
         self.token = "test-token"
 
-    async def request(self, route: Route, *, files=None, form=None, **kwargs: Any) -> Any:
+    async def request(
+        self,
+        route: Route,
+        *,
+        files: Sequence[discord.File] | None = None,
+        form: list[dict[str, Any]] | None = None,
+        **kwargs: Any,
+    ) -> Any:
         return await self.discord_side.http_request(route, files, form, kwargs)
 
     async def get_from_cdn(self, url: str) -> bytes:
@@ -38,10 +49,10 @@ class FakeDiscordHttp(HTTPClient):
 
 
 async def boot_bot(
-    settings: Any,
+    settings: Settings,
     discord_side: FakeDiscord,
     world: World,
-    clock: Any,
+    clock: Clock,
 ) -> tuple[discord.Client, Harness]:
     """Build a bot with `create_bot` and start it against the fake Discord.
 
@@ -51,19 +62,17 @@ async def boot_bot(
     from bot import create_bot
 
     bot = create_bot(settings, clock=clock)
-    await bot._async_setup_hook()
+    await private.run_library_setup(bot)
     dpytest.configure(bot, guilds=0, text_channels=0, voice_channels=0, members=0)
-    state = bot._connection
-    state._command_tree = bot.tree
+    state = private.connection_state(bot)
+    private.link_command_tree(bot, bot.tree)
     state.application_id = APP_ID
     client_user = discord.ClientUser(
         state=state, data=dpy_factories.make_user_dict("Rollcall", "0001", None, BOT_USER_ID, bot=True)
     )
     state.user = client_user
     http = FakeDiscordHttp(discord_side, asyncio.get_running_loop())
-    bot.http = http
-    state.http = http
-    bot.tree._http = http  # the tree keeps its own reference, taken when the bot was built
+    private.install_http(bot, bot.tree, http)
     discord_side.state = state
     guild = populate_guild(state, world)
     await bot.setup_hook()
@@ -72,5 +81,5 @@ async def boot_bot(
 
 async def shutdown_bot(bot: discord.Client) -> None:
     """Close the bot as a restart or crash would end it; dpytest's fake socket has no real one."""
-    bot.ws = None  # type: ignore[assignment]
+    private.forget_gateway(bot)
     await bot.close()

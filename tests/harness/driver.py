@@ -11,6 +11,7 @@ import discord.ext.test as dpytest
 from discord.ext.test import backend as dpy_backend
 from discord.ext.test import factories as dpy_factories
 
+from tests.harness import private
 from tests.harness.payloads import InteractionPayloads
 from tests.harness.sent import InteractionResult, Sent
 from tests.harness.world import UserSpec, add_member
@@ -28,7 +29,7 @@ class Harness(InteractionPayloads):
 
     def add_member(self, name: str, *, roles: tuple[str, ...] = (), display_name: str | None = None) -> discord.Member:
         spec = UserSpec(name, self.discord.next_id(), roles, display_name)
-        return add_member(self.bot._connection, self.guild, spec)
+        return add_member(private.connection_state(self.bot), self.guild, spec)
 
     def set_channel_overwrite(
         self,
@@ -40,15 +41,15 @@ class Harness(InteractionPayloads):
         dpytest's own helper writes the overwrite type as text, which discord.py 2 ignores."""
         data = dpy_factories.dict_from_channel(channel)
         kept = [
-            {"id": str(o.id), "type": o.type, "allow": str(o.allow), "deny": str(o.deny)}
-            for o in channel._overwrites
-            if o.id != target.id
+            {"id": str(target_id), "type": target_type, "allow": str(allowed), "deny": str(denied)}
+            for target_id, target_type, allowed, denied in private.channel_overwrites(channel)
+            if target_id != target.id
         ]
         allow, deny = overwrite.pair()
         kind = 0 if isinstance(target, discord.Role) else 1
         kept.append({"id": str(target.id), "type": kind, "allow": str(allow.value), "deny": str(deny.value)})
         data["permission_overwrites"] = kept
-        self.bot._connection.parse_channel_update(data)
+        private.parse_channel_update(private.connection_state(self.bot), data)
 
     async def member_join(self, name: str) -> discord.Member:
         """A member joining, through the gateway event (dpytest), so on_member_join runs."""
@@ -60,7 +61,7 @@ class Harness(InteractionPayloads):
     # ---- dispatch -----------------------------------------------------------------------
 
     def dispatch_nowait(self, payload: dict[str, Any]) -> None:
-        self.bot._connection.parse_interaction_create(payload)
+        private.parse_interaction_create(private.connection_state(self.bot), payload)
 
     async def dispatch(self, payload: dict[str, Any]) -> InteractionResult:
         mark = len(self.discord.sent)

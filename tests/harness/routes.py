@@ -17,7 +17,7 @@ import discord
 from discord.ext.test import backend as dpy_backend
 from discord.http import Route
 
-from tests.harness import limits
+from tests.harness import limits, private
 from tests.harness.faults import (
     FakeResponse,
     Fault,
@@ -129,7 +129,7 @@ class FakeDiscord:
         return channel_id
 
     def _raise_fault(self, route: Route) -> None:
-        path = route.url.removeprefix(Route.BASE)
+        path = private.route_path(route)
         for fault in self.faults:
             if fault.remaining and fault.method == route.method and fault.pattern.match(path):
                 fault.remaining -= 1
@@ -199,7 +199,7 @@ class FakeDiscord:
         return await self._route(self._webhook_routes, route, files, None, kwargs)
 
     async def _route(self, routes: list, route: Route, files: Any, form: Any, kwargs: dict[str, Any]) -> Any:
-        path = route.url.removeprefix(Route.BASE)
+        path = private.route_path(route)
         for method, pattern, handler in routes:
             match = pattern.match(path)
             if method == route.method and match:
@@ -293,18 +293,18 @@ class FakeDiscord:
         if channel_id is None:
             channel_id = self.next_id()
             self.dm_channels[channel_id] = user_id
-        user = self.state.get_user(user_id)
+        user = private.user_by_id(self.state, user_id)
         return {"id": str(channel_id), "type": 1, "recipients": [user_payload(user)] if user else []}
 
     def _member(self, guild_id: int, user_id: int) -> discord.Member:
-        guild = self.state._get_guild(guild_id)
+        guild = private.guild_by_id(self.state, guild_id)
         member = guild.get_member(user_id) if guild else None
         if member is None:
             raise not_found(10007, "Unknown Member")
         return member
 
     def _ensure_role_manageable(self, guild_id: int, role_id: int) -> discord.Role:
-        guild = self.state._get_guild(guild_id)
+        guild = private.guild_by_id(self.state, guild_id)
         role = guild.get_role(role_id)
         if role is None:
             raise not_found(10011, "Unknown Role")

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import discord
 from discord.ext.test import backend as dpy_backend
 from discord.ext.test import factories as dpy_factories
+from discord.state import ConnectionState
+
+from tests.harness import private
 
 APP_ID = 1_200_000_000_000_000_001
 BOT_USER_ID = 1_200_000_000_000_000_002
@@ -95,7 +99,7 @@ class World:
         self.users.extend(specs)
 
 
-def populate_guild(state: discord.state.ConnectionState, world: World) -> discord.Guild:
+def populate_guild(state: ConnectionState[Any], world: World) -> discord.Guild:
     everyone = dpy_factories.make_role_dict("@everyone", GUILD_ID, position=0, permissions=EVERYONE_PERMISSIONS.value)
     roles = [everyone] + [
         dpy_factories.make_role_dict(spec.name, spec.id, position=spec.position, permissions=spec.permissions.value)
@@ -115,22 +119,21 @@ def populate_guild(state: discord.state.ConnectionState, world: World) -> discor
             spec.name, guild, position=position, id_num=spec.id, permission_overwrites=overwrites or None
         )
     bot_member_data = dpy_factories.make_member_dict(guild, state.user, [role_ids["Rollcall"]])
-    state.parse_guild_member_add(bot_member_data)
+    private.parse_guild_member_add(state, bot_member_data)
     for spec in world.users:
         add_member(state, guild, spec)
     return guild
 
 
-def add_member(state: discord.state.ConnectionState, guild: discord.Guild, spec: UserSpec) -> discord.Member:
+def add_member(state: ConnectionState[Any], guild: discord.Guild, spec: UserSpec) -> discord.Member:
     role_ids = [role.id for name in spec.roles for role in guild.roles if role.name == name]
-    user = state.store_user(dpy_factories.make_user_dict(spec.name, "0001", None, spec.id))
+    user = private.store_user(state, dpy_factories.make_user_dict(spec.name, "0001", None, spec.id))
     data = dpy_factories.make_member_dict(guild, user, role_ids, joined=0)
     if spec.display_name:
         data["nick"] = spec.display_name
     # Dispatch is off so that seeding the world does not look like members joining.
-    state.stop_dispatch()  # type: ignore[attr-defined]
-    try:
-        state.parse_guild_member_add(data)
-    finally:
-        state.start_dispatch()  # type: ignore[attr-defined]
-    return guild.get_member(spec.id)
+    with private.dispatch_paused(state):
+        private.parse_guild_member_add(state, data)
+    member = guild.get_member(spec.id)
+    assert member is not None
+    return member
