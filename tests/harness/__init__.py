@@ -5,13 +5,14 @@
 * `world` holds the fixed server (roles, channels, members) a bot boots into.
 * `payloads` builds real `INTERACTION_CREATE` payloads; `driver.Harness` feeds them to
   discord.py's own parser and waits for the bot; `sent` holds what came back.
-* `boot` starts and stops a bot inside the fake Discord.
+* `waits` waits until the bot is idle; `boot` starts and stops a bot inside the fake Discord.
+* `private` is the one place that touches discord.py's and dpytest's internals.
 * `server` is a separate local Discord (REST and gateway over sockets) for start-up tests.
 
 Tests import the names below from `tests.harness`."""
 
 from tests.harness.boot import FakeDiscordHttp, boot_bot, shutdown_bot
-from tests.harness.driver import TASK_WAIT_SECONDS, Harness
+from tests.harness.driver import Harness
 from tests.harness.faults import (
     INVALID_FORM_BODY,
     FakeResponse,
@@ -27,6 +28,7 @@ from tests.harness.faults import (
 from tests.harness.payloads import InteractionPayloads, UploadedFile, user_payload
 from tests.harness.routes import FakeDiscord
 from tests.harness.sent import SENT_KINDS, CheckedKind, InteractionResult, Sent, SentKind, iter_custom_ids, sent_kind
+from tests.harness.waits import IDLE_TIMEOUT_SECONDS
 from tests.harness.world import (
     APP_ID,
     ATTACHMENT_SIZE_LIMIT,
@@ -56,9 +58,9 @@ __all__ = [
     "DEFAULT_USERS",
     "EVERYONE_PERMISSIONS",
     "GUILD_ID",
+    "IDLE_TIMEOUT_SECONDS",
     "INVALID_FORM_BODY",
     "SENT_KINDS",
-    "TASK_WAIT_SECONDS",
     "ChannelSpec",
     "CheckedKind",
     "FakeDiscord",

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Collection
 from typing import Any
 
 import discord
@@ -14,13 +15,8 @@ from discord.ext.test import factories as dpy_factories
 from tests.harness import private
 from tests.harness.payloads import InteractionPayloads
 from tests.harness.sent import InteractionResult, Sent
+from tests.harness.waits import IDLE_TIMEOUT_SECONDS, until_idle
 from tests.harness.world import UserSpec, add_member
-
-TASK_WAIT_SECONDS = 10.0
-
-
-# Tasks that belong to the interaction and finish with it; long-lived bot tasks are excluded.
-_INTERACTION_TASK_PREFIXES = ("CommandTree-invoker", "discord-ui-", "discord.py: on_interaction")
 
 
 class Harness(InteractionPayloads):
@@ -55,7 +51,7 @@ class Harness(InteractionPayloads):
         """A member joining, through the gateway event (dpytest), so on_member_join runs."""
         user = dpy_backend.make_user(name, "0001", id_num=self.discord.next_id())
         member = await dpytest.member_join(self.guild, user)
-        await self.settle()
+        await self.idle()
         return member
 
     # ---- dispatch -----------------------------------------------------------------------
@@ -67,24 +63,18 @@ class Harness(InteractionPayloads):
         mark = len(self.discord.sent)
         before = asyncio.all_tasks()
         self.dispatch_nowait(payload)
-        await self.settle(exclude=before)
+        await self.idle(exclude=before)
         return InteractionResult(int(payload["id"]), self.discord.since(mark))
 
-    async def settle(self, exclude: set[asyncio.Task] | None = None) -> None:
-        """Wait for the tasks discord.py started for the last event (with a timeout)."""
-        exclude = exclude or set()
-        for _ in range(5):
-            await asyncio.sleep(0)
-            pending = [
-                task
-                for task in asyncio.all_tasks()
-                if task not in exclude and not task.done() and task.get_name().startswith(_INTERACTION_TASK_PREFIXES)
-            ]
-            if not pending:
-                return
-            _done, still = await asyncio.wait(pending, timeout=TASK_WAIT_SECONDS)
-            if still:
-                raise AssertionError(f"interaction tasks did not finish in {TASK_WAIT_SECONDS} s: {still}")
+    async def idle(self, exclude: Collection[asyncio.Task[Any]] = (), *, timeout: float = IDLE_TIMEOUT_SECONDS) -> None:
+        """Wait until the bot has finished everything it started: discord.py's event and
+        interaction tasks, the bot's own (a group commit flush) and running scheduler jobs.
+        `exclude` names tasks that were running before and are not waited for; a task still
+        pending after `timeout` fails the test with its name and where it waits."""
+        await until_idle(exclude, timeout=timeout)
+
+    # Tests written before `idle` existed call it by this name.
+    settle = idle
 
     async def command(
         self,
