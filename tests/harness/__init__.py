@@ -25,9 +25,20 @@ from tests.harness.faults import (
     not_found,
     server_error,
 )
-from tests.harness.payloads import InteractionPayloads, UploadedFile, user_payload
+from tests.harness.payloads import InteractionPayloads, OptionValue, UploadedFile, user_payload
 from tests.harness.routes import FakeDiscord
-from tests.harness.sent import SENT_KINDS, CheckedKind, InteractionResult, Sent, SentKind, iter_custom_ids, sent_kind
+from tests.harness.sent import (
+    SENT_KINDS,
+    CheckedKind,
+    Choice,
+    InteractionResult,
+    JsonObject,
+    Sent,
+    SentKind,
+    Upload,
+    iter_custom_ids,
+    sent_kind,
+)
 from tests.harness.waits import IDLE_TIMEOUT_SECONDS
 from tests.harness.world import (
     APP_ID,
@@ -63,6 +74,7 @@ __all__ = [
     "SENT_KINDS",
     "ChannelSpec",
     "CheckedKind",
+    "Choice",
     "FakeDiscord",
     "FakeDiscordHttp",
     "FakeResponse",
@@ -70,10 +82,13 @@ __all__ = [
     "Harness",
     "InteractionPayloads",
     "InteractionResult",
+    "JsonObject",
+    "OptionValue",
     "RoleSpec",
     "Sent",
     "SentKind",
     "UnknownEndpoint",
+    "Upload",
     "UploadedFile",
     "UserSpec",
     "World",

@@ -13,8 +13,8 @@ from discord.ext.test import backend as dpy_backend
 from discord.ext.test import factories as dpy_factories
 
 from tests.harness import private
-from tests.harness.payloads import InteractionPayloads
-from tests.harness.sent import InteractionResult, Sent
+from tests.harness.payloads import InteractionPayloads, OptionValue
+from tests.harness.sent import Choice, InteractionResult, JsonObject, Sent
 from tests.harness.waits import IDLE_TIMEOUT_SECONDS, until_idle
 from tests.harness.world import UserSpec, add_member
 
@@ -56,10 +56,10 @@ class Harness(InteractionPayloads):
 
     # ---- dispatch -----------------------------------------------------------------------
 
-    def dispatch_nowait(self, payload: dict[str, Any]) -> None:
+    def dispatch_nowait(self, payload: JsonObject) -> None:
         private.parse_interaction_create(private.connection_state(self.bot), payload)
 
-    async def dispatch(self, payload: dict[str, Any]) -> InteractionResult:
+    async def dispatch(self, payload: JsonObject) -> InteractionResult:
         mark = len(self.discord.sent)
         before = asyncio.all_tasks()
         self.dispatch_nowait(payload)
@@ -82,8 +82,8 @@ class Harness(InteractionPayloads):
         *,
         user: discord.Member | str,
         channel: discord.abc.GuildChannel | str | None = None,
-        options: dict[str, Any] | None = None,
-        **more_options: Any,
+        options: dict[str, OptionValue | None] | None = None,
+        **more_options: OptionValue | None,
     ) -> InteractionResult:
         """Run a slash command. Options go as keywords; `options=` carries names that clash with
         the harness's own (an option called `channel` or `user`)."""
@@ -99,9 +99,9 @@ class Harness(InteractionPayloads):
         *,
         user: discord.Member | str,
         channel: discord.abc.GuildChannel | str | None = None,
-        options: dict[str, Any] | None = None,
-        **more_options: Any,
-    ) -> list[dict[str, Any]]:
+        options: dict[str, OptionValue | None] | None = None,
+        **more_options: OptionValue | None,
+    ) -> list[Choice]:
         user = self.member(user) if isinstance(user, str) else user
         channel = self.channel(channel) if isinstance(channel, str) else channel
         merged = {**(options or {}), **more_options}
@@ -109,13 +109,13 @@ class Harness(InteractionPayloads):
         return (await self.dispatch(payload)).choices
 
     async def click(
-        self, message: dict[str, Any] | Sent, custom_id: str, *, user: discord.Member | str
+        self, message: JsonObject | Sent, custom_id: str, *, user: discord.Member | str
     ) -> InteractionResult:
         user = self.member(user) if isinstance(user, str) else user
         return await self.dispatch(self.component_payload(message, custom_id, user=user))
 
     async def select(
-        self, message: dict[str, Any] | Sent, custom_id: str, values: list[str], *, user: discord.Member | str
+        self, message: JsonObject | Sent, custom_id: str, values: list[str], *, user: discord.Member | str
     ) -> InteractionResult:
         user = self.member(user) if isinstance(user, str) else user
         return await self.dispatch(
@@ -124,7 +124,7 @@ class Harness(InteractionPayloads):
 
     async def submit_modal(
         self,
-        modal: dict[str, Any],
+        modal: JsonObject,
         values: dict[str, str],
         *,
         user: discord.Member | str,

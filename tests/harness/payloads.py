@@ -5,20 +5,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import discord
-from discord.enums import AppCommandOptionType
 from discord.ext.test import factories as dpy_factories
 
-from tests.harness.sent import Sent, iter_custom_ids
+from tests.harness.sent import JsonObject, Sent, iter_custom_ids
 from tests.harness.world import APP_ID, ATTACHMENT_SIZE_LIMIT
 
 if TYPE_CHECKING:
     from tests.harness.routes import FakeDiscord
 
 
-def user_payload(user: discord.abc.User) -> dict[str, Any]:
+def user_payload(user: discord.abc.User) -> JsonObject:
     return {
         "id": str(user.id),
         "username": user.name,
@@ -36,6 +35,14 @@ class UploadedFile:
     filename: str
     content: bytes
     content_type: str = "text/csv"
+
+
+# What a slash command option can be given as: a value, or the member, role, channel or file it names.
+OptionValue = (
+    str | int | float | bool | discord.Member | discord.User | discord.Role | discord.abc.GuildChannel | UploadedFile
+)
+# An interaction's `resolved` data: for each kind (users, members, roles, channels, attachments), objects by id.
+Resolved = dict[str, dict[str, JsonObject]]
 
 
 class InteractionPayloads:
@@ -68,7 +75,7 @@ class InteractionPayloads:
 
     # ---- payload builders ---------------------------------------------------------------
 
-    def _member_payload(self, member: discord.Member, channel: discord.abc.GuildChannel) -> dict[str, Any]:
+    def _member_payload(self, member: discord.Member, channel: discord.abc.GuildChannel) -> JsonObject:
         return {
             "user": user_payload(member),
             "roles": [str(role.id) for role in member.roles if not role.is_default()],
@@ -80,7 +87,9 @@ class InteractionPayloads:
             "permissions": str(channel.permissions_for(member).value),
         }
 
-    def _base_payload(self, interaction_type: int, user: discord.Member, channel: discord.abc.GuildChannel) -> dict:
+    def _base_payload(
+        self, interaction_type: int, user: discord.Member, channel: discord.abc.GuildChannel
+    ) -> JsonObject:
         interaction_id = self.discord.next_id()
         token = f"token-{interaction_id}"
         self.discord.interactions[token] = interaction_id
@@ -113,7 +122,7 @@ class InteractionPayloads:
             raise KeyError(f"no slash command /{qualified_name}")
         return command
 
-    def _option_value(self, option_type: AppCommandOptionType, value: Any, resolved: dict[str, dict]) -> Any:
+    def _option_value(self, value: OptionValue, resolved: Resolved) -> str | int | float | bool:
         if isinstance(value, (discord.Member, discord.User)):
             resolved.setdefault("users", {})[str(value.id)] = user_payload(value)
             if isinstance(value, discord.Member):
@@ -154,13 +163,13 @@ class InteractionPayloads:
         user: discord.Member,
         channel: discord.abc.GuildChannel | None = None,
         focused: str | None = None,
-        options: dict[str, Any] | None = None,
-        **more_options: Any,
-    ) -> dict[str, Any]:
+        options: dict[str, OptionValue | None] | None = None,
+        **more_options: OptionValue | None,
+    ) -> JsonObject:
         options = {**(options or {}), **more_options}
         command = self._find_command(qualified_name)
         channel = channel or self.channel("general")
-        resolved: dict[str, dict] = {}
+        resolved: Resolved = {}
         parameters = {parameter.display_name: parameter for parameter in command.parameters}
         built = []
         for name, value in options.items():
@@ -169,7 +178,7 @@ class InteractionPayloads:
             if name not in parameters:
                 raise KeyError(f"/{qualified_name} has no option {name!r}; it has {sorted(parameters)}")
             option_type = parameters[name].type
-            entry = {"name": name, "type": option_type.value, "value": self._option_value(option_type, value, resolved)}
+            entry = {"name": name, "type": option_type.value, "value": self._option_value(value, resolved)}
             if name == focused:
                 entry["focused"] = True
             built.append(entry)
@@ -178,7 +187,7 @@ class InteractionPayloads:
         for depth in range(len(parts) - 1, 0, -1):
             kind = 1 if depth == len(parts) - 1 else 2  # subcommand, then subcommand group
             nested = [{"name": parts[depth], "type": kind, "options": nested}]
-        data: dict[str, Any] = {
+        data: JsonObject = {
             "id": str(self.discord.next_id()),
             "name": parts[0],
             "type": 1,
@@ -193,13 +202,13 @@ class InteractionPayloads:
 
     def component_payload(
         self,
-        message: dict[str, Any] | Sent,
+        message: JsonObject | Sent,
         custom_id: str,
         *,
         user: discord.Member,
         values: list[str] | None = None,
         component_type: int = 2,
-    ) -> dict[str, Any]:
+    ) -> JsonObject:
         stored = self._stored(message)
         if custom_id not in list(iter_custom_ids(stored.get("components") or [])):
             raise AssertionError(
@@ -214,7 +223,7 @@ class InteractionPayloads:
         self.discord.original_messages[int(payload["id"])] = int(stored["id"])
         return payload
 
-    def _stored(self, message: dict[str, Any] | Sent) -> dict[str, Any]:
+    def _stored(self, message: JsonObject | Sent) -> JsonObject:
         if isinstance(message, Sent):
             message_id = message.message_id
             if message_id is None and message.interaction_id is not None:
@@ -227,12 +236,12 @@ class InteractionPayloads:
 
     def modal_payload(
         self,
-        modal: dict[str, Any],
+        modal: JsonObject,
         values: dict[str, str],
         *,
         user: discord.Member,
         channel: discord.abc.GuildChannel | None = None,
-    ) -> dict[str, Any]:
+    ) -> JsonObject:
         channel = channel or self.channel("general")
         rows = []
         for row in modal.get("components", []):
@@ -252,7 +261,7 @@ class InteractionPayloads:
 
     # ---- direct messages ----------------------------------------------------------------
 
-    def dm_command_payload(self, qualified_name: str, *, user: discord.Member) -> dict[str, Any]:
+    def dm_command_payload(self, qualified_name: str, *, user: discord.Member) -> JsonObject:
         """A slash command without options run in the member's DM with the bot (context 1):
         Discord sends `user` instead of `member` and no guild_id."""
         self._find_command(qualified_name)  # an unknown name fails here, not in discord.py
@@ -262,7 +271,7 @@ class InteractionPayloads:
         self.discord.interactions[token] = interaction_id
         self.discord.interaction_channels[interaction_id] = channel_id
         parts = qualified_name.split()
-        options: list[dict[str, Any]] = []
+        options: list[JsonObject] = []
         for depth in range(len(parts) - 1, 0, -1):
             options = [{"name": parts[depth], "type": 1 if depth == len(parts) - 1 else 2, "options": options}]
         return {

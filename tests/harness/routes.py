@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import time
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypedDict
 
 import discord
 from discord.ext.test import backend as dpy_backend
 from discord.http import Route
+from discord.state import ConnectionState
 
 from tests.harness import limits, private
 from tests.harness.faults import (
@@ -28,8 +31,26 @@ from tests.harness.faults import (
     template_regex,
 )
 from tests.harness.payloads import user_payload
-from tests.harness.sent import Sent, SentKind, sent_kind
+from tests.harness.sent import JsonObject, Sent, SentKind, Upload, sent_kind
 from tests.harness.world import APP_ID, BOT_USER_ID
+
+# The `{name}` segments of the route's URL template.
+RouteParams = dict[str, str]
+
+
+class RequestOptions(TypedDict, total=False):
+    """The keywords a request reached the fake with: a JSON body (`json` from the REST client,
+    `payload` from the webhook adapter) or multipart parts, and the audit-log reason."""
+
+    json: JsonObject | list[JsonObject] | None
+    payload: JsonObject | None
+    multipart: list[JsonObject] | None
+    reason: str | None
+
+
+# A route: its params, the JSON body (an object; a list of commands for a sync), the files
+# sent with it and the request's keywords; it answers with Discord's JSON or nothing.
+RouteHandler = Callable[[RouteParams, Any, list[Upload], RequestOptions], Awaitable[object]]
 
 
 class FakeDiscord:
@@ -37,12 +58,12 @@ class FakeDiscord:
 
     def __init__(self) -> None:
         self.sent: list[Sent] = []
-        self.messages: dict[int, dict[str, Any]] = {}
+        self.messages: dict[int, JsonObject] = {}
         self.dm_channels: dict[int, int] = {}
         self.closed_dms: set[int] = set()
         self.unknown_calls: list[str] = []
         # Payloads refused for breaking Discord's limits: (route handler, Discord's errors tree).
-        self.refused: list[tuple[str, dict[str, Any]]] = []
+        self.refused: list[tuple[str, JsonObject]] = []
         self.cdn: dict[str, bytes] = {}
         self.interactions: dict[str, int] = {}
         self.interaction_channels: dict[int, int] = {}
@@ -52,8 +73,8 @@ class FakeDiscord:
         self._ids = itertools.count(1_300_000_000_000_000_000)
         self.faults: list[Fault] = []
         self.faults_raised: list[str] = []
-        self.state: discord.state.ConnectionState | None = None
-        self._http_routes = [
+        self.state: ConnectionState[Any] | None = None
+        self._http_routes: list[tuple[str, re.Pattern[str], RouteHandler]] = [
             (method, template_regex(template), handler)
             for method, template, handler in (
                 ("POST", "/channels/{channel_id}/messages", self._send_message),
@@ -68,7 +89,7 @@ class FakeDiscord:
                 ("PUT", "/applications/{application_id}/guilds/{guild_id}/commands", self._sync_commands),
             )
         ]
-        self._webhook_routes = [
+        self._webhook_routes: list[tuple[str, re.Pattern[str], RouteHandler]] = [
             (method, template_regex(template), handler)
             for method, template, handler in (
                 ("POST", "/interactions/{interaction_id}/{token}/callback", self._interaction_callback),
@@ -95,7 +116,7 @@ class FakeDiscord:
     def dms_to(self, user_id: int) -> list[Sent]:
         return [item for item in self.sent if item.kind == "dm" and item.user_id == user_id]
 
-    def stored_message(self, message_id: int) -> dict[str, Any] | None:
+    def stored_message(self, message_id: int) -> JsonObject | None:
         return self.messages.get(message_id)
 
     def delete_stored_message(self, message_id: int) -> None:
@@ -138,7 +159,7 @@ class FakeDiscord:
 
     # ---- message storage -------------------------------------------------------------
 
-    def _message_payload(self, channel_id: int, data: dict[str, Any], files: list[tuple[str, bytes]]) -> dict:
+    def _message_payload(self, channel_id: int, data: JsonObject, files: list[Upload]) -> JsonObject:
         message_id = self.next_id()
         attachments = [
             {
@@ -171,14 +192,16 @@ class FakeDiscord:
         }
 
     @staticmethod
-    def _split_body(kwargs: dict[str, Any], files: Any, form: Any) -> tuple[dict[str, Any], list[tuple[str, bytes]]]:
-        body = kwargs.get("json") or kwargs.get("payload") or {}
+    def _split_body(
+        kwargs: RequestOptions, files: Sequence[discord.File] | None, form: list[JsonObject] | None
+    ) -> tuple[JsonObject | list[JsonObject], list[Upload]]:
+        body: JsonObject | list[JsonObject] = kwargs.get("json") or kwargs.get("payload") or {}
         multipart = form or kwargs.get("multipart")
         if multipart:
             for part in multipart:
                 if part.get("name") == "payload_json":
                     body = json.loads(part["value"])
-        recorded: list[tuple[str, bytes]] = []
+        recorded: list[Upload] = []
         for file in files or ():
             file.reset()
             recorded.append((file.filename, file.fp.read()))
@@ -190,30 +213,45 @@ class FakeDiscord:
 
     # ---- REST routes -----------------------------------------------------------------
 
-    async def http_request(self, route: Route, files: Any, form: Any, kwargs: dict[str, Any]) -> Any:
+    async def http_request(
+        self,
+        route: Route,
+        files: Sequence[discord.File] | None,
+        form: list[JsonObject] | None,
+        kwargs: RequestOptions,
+    ) -> object:
         self._raise_fault(route)
         return await self._route(self._http_routes, route, files, form, kwargs)
 
-    async def webhook_request(self, route: Route, files: Any, kwargs: dict[str, Any]) -> Any:
+    async def webhook_request(
+        self, route: Route, files: Sequence[discord.File] | None, kwargs: RequestOptions
+    ) -> object:
         self._raise_fault(route)
         return await self._route(self._webhook_routes, route, files, None, kwargs)
 
-    async def _route(self, routes: list, route: Route, files: Any, form: Any, kwargs: dict[str, Any]) -> Any:
+    async def _route(
+        self,
+        routes: list[tuple[str, re.Pattern[str], RouteHandler]],
+        route: Route,
+        files: Sequence[discord.File] | None,
+        form: list[JsonObject] | None,
+        kwargs: RequestOptions,
+    ) -> object:
         path = private.route_path(route)
         for method, pattern, handler in routes:
             match = pattern.match(path)
             if method == route.method and match:
                 body, recorded = self._split_body(kwargs, files, form)
                 self._check_limits(handler, body)
-                params = {k: v for k, v in match.groupdict().items()}
+                params: RouteParams = match.groupdict()
                 return await handler(params, body, recorded, kwargs)
         self.unknown_calls.append(f"{route.method} {path}")
         raise UnknownEndpoint(f"the harness does not model {route.method} {path}")
 
-    def _check_limits(self, handler: Any, body: Any) -> None:
+    def _check_limits(self, handler: RouteHandler, body: JsonObject | list[JsonObject]) -> None:
         """Refuse what Discord refuses: every payload is held to Discord's size limits before
         the route acts on it, so an over-limit reply fails the test that caused it."""
-        checks = {
+        checks: dict[RouteHandler, Callable[[Any], limits.FormErrors]] = {
             self._send_message: limits.message_errors,
             self._edit_message: limits.message_errors,
             self._followup: limits.message_errors,
@@ -234,7 +272,9 @@ class FakeDiscord:
                 return channel
         return None
 
-    async def _send_message(self, params, body, files, kwargs):
+    async def _send_message(
+        self, params: RouteParams, body: JsonObject, files: list[Upload], kwargs: RequestOptions
+    ) -> JsonObject | None:
         channel_id = int(params["channel_id"])
         if channel_id in self.dm_channels:
             user_id = self.dm_channels[channel_id]
@@ -259,7 +299,9 @@ class FakeDiscord:
         if channel_id not in self.dm_channels and self._guild_channel(channel_id) is None:
             raise not_found(10003, "Unknown Channel")
 
-    async def _edit_message(self, params, body, files, kwargs):
+    async def _edit_message(
+        self, params: RouteParams, body: JsonObject, files: list[Upload], kwargs: RequestOptions
+    ) -> JsonObject | None:
         channel_id = int(params["channel_id"])
         self._ensure_channel(channel_id)
         channel = self._guild_channel(channel_id)
@@ -274,20 +316,26 @@ class FakeDiscord:
         self._record(Sent("edit", body, files, channel_id=int(params["channel_id"]), message_id=message_id))
         return message
 
-    async def _get_message(self, params, body, files, kwargs):
+    async def _get_message(
+        self, params: RouteParams, body: JsonObject, files: list[Upload], kwargs: RequestOptions
+    ) -> JsonObject | None:
         self._ensure_channel(int(params["channel_id"]))
         message = self.messages.get(int(params["message_id"]))
         if message is None or int(message["channel_id"]) != int(params["channel_id"]):
             raise not_found(10008, "Unknown Message")
         return message
 
-    async def _delete_message(self, params, body, files, kwargs):
+    async def _delete_message(
+        self, params: RouteParams, body: JsonObject, files: list[Upload], kwargs: RequestOptions
+    ) -> JsonObject | None:
         message_id = int(params["message_id"])
         if self.messages.pop(message_id, None) is None:
             raise not_found(10008, "Unknown Message")
         self._record(Sent("delete", {}, channel_id=int(params["channel_id"]), message_id=message_id))
 
-    async def _open_dm(self, params, body, files, kwargs):
+    async def _open_dm(
+        self, params: RouteParams, body: JsonObject, files: list[Upload], kwargs: RequestOptions
+    ) -> JsonObject | None:
         user_id = int(body["recipient_id"])
         channel_id = next((cid for cid, uid in self.dm_channels.items() if uid == user_id), None)
         if channel_id is None:
@@ -312,21 +360,27 @@ class FakeDiscord:
             raise forbidden(50013, "Missing Permissions")
         return role
 
-    async def _add_role(self, params, body, files, kwargs):
+    async def _add_role(
+        self, params: RouteParams, body: JsonObject, files: list[Upload], kwargs: RequestOptions
+    ) -> JsonObject | None:
         guild_id, user_id, role_id = int(params["guild_id"]), int(params["user_id"]), int(params["role_id"])
         member = self._member(guild_id, user_id)
         role = self._ensure_role_manageable(guild_id, role_id)
         self._record(Sent("role_add", {}, user_id=user_id, role_id=role_id, reason=kwargs.get("reason")))
         dpy_backend.update_member(member, roles=[r for r in member.roles if not r.is_default()] + [role])
 
-    async def _remove_role(self, params, body, files, kwargs):
+    async def _remove_role(
+        self, params: RouteParams, body: JsonObject, files: list[Upload], kwargs: RequestOptions
+    ) -> JsonObject | None:
         guild_id, user_id, role_id = int(params["guild_id"]), int(params["user_id"]), int(params["role_id"])
         member = self._member(guild_id, user_id)
         self._ensure_role_manageable(guild_id, role_id)
         self._record(Sent("role_remove", {}, user_id=user_id, role_id=role_id, reason=kwargs.get("reason")))
         dpy_backend.update_member(member, roles=[r for r in member.roles if not r.is_default() and r.id != role_id])
 
-    async def _kick(self, params, body, files, kwargs):
+    async def _kick(
+        self, params: RouteParams, body: JsonObject, files: list[Upload], kwargs: RequestOptions
+    ) -> JsonObject | None:
         guild_id, user_id = int(params["guild_id"]), int(params["user_id"])
         member = self._member(guild_id, user_id)
         if not member.guild.me.guild_permissions.kick_members:
@@ -334,7 +388,9 @@ class FakeDiscord:
         self._record(Sent("kick", {}, user_id=user_id, reason=kwargs.get("reason")))
         dpy_backend.delete_member(member)
 
-    async def _sync_commands(self, params, body, files, kwargs):
+    async def _sync_commands(
+        self, params: RouteParams, body: list[JsonObject], files: list[Upload], kwargs: RequestOptions
+    ) -> list[JsonObject]:
         self._record(Sent("sync", {"commands": body, "guild_id": params.get("guild_id")}))
         return [
             {**command, "id": str(self.next_id()), "application_id": str(APP_ID), "version": "1"}
@@ -343,7 +399,9 @@ class FakeDiscord:
 
     # ---- webhook (interaction) routes ------------------------------------------------
 
-    async def _interaction_callback(self, params, body, files, kwargs):
+    async def _interaction_callback(
+        self, params: RouteParams, body: JsonObject, files: list[Upload], kwargs: RequestOptions
+    ) -> JsonObject | None:
         interaction_id = int(params["interaction_id"])
         self.response_times.setdefault(interaction_id, time.perf_counter())
         if interaction_id in self.responded:
@@ -381,7 +439,9 @@ class FakeDiscord:
     def _interaction_for_token(self, token: str) -> int:
         return self.interactions[token]
 
-    async def _followup(self, params, body, files, kwargs):
+    async def _followup(
+        self, params: RouteParams, body: JsonObject, files: list[Upload], kwargs: RequestOptions
+    ) -> JsonObject | None:
         interaction_id = self._interaction_for_token(params["token"])
         channel_id = self.interaction_channels.get(interaction_id) or 0
         message = self._message_payload(channel_id, body, files)
@@ -398,7 +458,7 @@ class FakeDiscord:
         )
         return message
 
-    def _webhook_message_id(self, params) -> int:
+    def _webhook_message_id(self, params: RouteParams) -> int:
         if params["message_id"] == "@original":
             interaction_id = self._interaction_for_token(params["token"])
             message_id = self.original_messages.get(interaction_id)
@@ -407,13 +467,17 @@ class FakeDiscord:
             return message_id
         return int(params["message_id"])
 
-    async def _get_webhook_message(self, params, body, files, kwargs):
+    async def _get_webhook_message(
+        self, params: RouteParams, body: JsonObject, files: list[Upload], kwargs: RequestOptions
+    ) -> JsonObject | None:
         message = self.messages.get(self._webhook_message_id(params))
         if message is None:
             raise not_found(10008, "Unknown Message")
         return message
 
-    async def _edit_webhook_message(self, params, body, files, kwargs):
+    async def _edit_webhook_message(
+        self, params: RouteParams, body: JsonObject, files: list[Upload], kwargs: RequestOptions
+    ) -> JsonObject | None:
         message_id = self._webhook_message_id(params)
         message = self.messages.get(message_id)
         if message is None:
@@ -423,7 +487,9 @@ class FakeDiscord:
         self._record(Sent("edit_response", body, files, message_id=message_id, interaction_id=interaction_id))
         return message
 
-    async def _delete_webhook_message(self, params, body, files, kwargs):
+    async def _delete_webhook_message(
+        self, params: RouteParams, body: JsonObject, files: list[Upload], kwargs: RequestOptions
+    ) -> JsonObject | None:
         message_id = self._webhook_message_id(params)
         self.messages.pop(message_id, None)
         self._record(Sent("delete_response", {}, message_id=message_id))

@@ -6,7 +6,20 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Literal, cast, get_args
+from typing import Any, Literal, TypedDict, cast, get_args
+
+# A JSON object as Discord sends or receives it.
+JsonObject = dict[str, Any]
+# A file sent or uploaded: its name and content.
+Upload = tuple[str, bytes]
+
+
+class Choice(TypedDict):
+    """One autocomplete choice the bot offered."""
+
+    name: str
+    value: str | int | float
+
 
 # Every kind of thing the fake Discord records; `routes` creates each one.
 SentKind = Literal[
@@ -56,8 +69,8 @@ class Sent:
     """One thing the bot sent to Discord."""
 
     kind: SentKind
-    payload: dict[str, Any] = field(default_factory=dict)
-    files: list[tuple[str, bytes]] = field(default_factory=list)
+    payload: JsonObject = field(default_factory=dict)
+    files: list[Upload] = field(default_factory=list)
     channel_id: int | None = None
     message_id: int | None = None
     user_id: int | None = None
@@ -75,13 +88,13 @@ class Sent:
         return (data or {}).get("content") or ""
 
     @property
-    def data(self) -> dict[str, Any]:
+    def data(self) -> JsonObject:
         if self.kind == "response":
             return self.payload.get("data") or {}
         return self.payload
 
     @property
-    def embeds(self) -> list[dict[str, Any]]:
+    def embeds(self) -> list[JsonObject]:
         return self.data.get("embeds") or []
 
     @property
@@ -115,7 +128,7 @@ class Sent:
         raise AssertionError(f"no file {name!r}; sent files: {[f for f, _ in self.files]}")
 
 
-def iter_custom_ids(components: Iterable[dict[str, Any]]) -> Iterable[str]:
+def iter_custom_ids(components: Iterable[JsonObject]) -> Iterable[str]:
     for component in components:
         if "custom_id" in component:
             yield component["custom_id"]
@@ -164,14 +177,14 @@ class InteractionResult:
         return response.ephemeral
 
     @property
-    def modal(self) -> dict[str, Any]:
+    def modal(self) -> JsonObject:
         response = self.response
         if response.response_type != 9:
             raise AssertionError(f"expected a modal, got response type {response.response_type}")
         return response.payload["data"]
 
     @property
-    def choices(self) -> list[dict[str, Any]]:
+    def choices(self) -> list[Choice]:
         response = self.response
         if response.response_type != 8:
             raise AssertionError(f"expected autocomplete choices, got response type {response.response_type}")
