@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import discord
-from discord.webhook.async_ import AsyncWebhookAdapter
 
 from bot.clock import ManualClock
 from config import Settings
 from storage.attendance import AttendanceSession
 from tests.harness import FakeDiscord, Harness, UserSpec, World, add_member, boot_bot, shutdown_bot
+from tests.harness.private import connection_state, dispatch_ready, install_webhook_handler
 from utils.codes import window_at, window_code
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -194,11 +194,7 @@ def current_code(session: AttendanceSession, clock: ManualClock) -> str:
 
 def install_fake_webhook(side: FakeDiscord) -> None:
     """Interaction responses go through the webhook adapter, not bot.http (see tests/conftest.py)."""
-
-    async def webhook_request(self, route, session, *, payload=None, multipart=None, files=None, **kwargs):  # type: ignore[no-untyped-def]
-        return await side.webhook_request(route, files, {"payload": payload, "multipart": multipart})
-
-    AsyncWebhookAdapter.request = webhook_request  # type: ignore[method-assign]
+    install_webhook_handler(side.webhook_request)
 
 
 async def become_ready(bot: discord.Client) -> None:
@@ -206,8 +202,7 @@ async def become_ready(bot: discord.Client) -> None:
     run the client's ready handler, dispatch `ready`, and wait for the bot's `on_ready`.
     (dpytest's connection state has no handler table, so the handler is called directly.)"""
     before = asyncio.all_tasks()
-    bot._handle_ready()
-    bot._connection.dispatch("ready")
+    dispatch_ready(bot)
     handlers = [task for task in asyncio.all_tasks() - before if task.get_name() == "discord.py: on_ready"]
     await asyncio.wait_for(asyncio.gather(*handlers), READY_TIMEOUT_SECONDS)
 
@@ -221,7 +216,7 @@ async def boot_hall(database_path: Path, students: int, side: FakeDiscord | None
     clock = ManualClock(START)
     settings = Settings(token="bench", database_path=database_path)
     bot, h = await boot_bot(settings, side, World(), clock)
-    state = bot._connection
+    state = connection_state(bot)
     student_ids = [STUDENT_ID_BASE + i for i in range(students)]
     for student_id in student_ids:
         add_member(state, h.guild, UserSpec(f"student{student_id - STUDENT_ID_BASE:05d}", student_id, ("Student",)))

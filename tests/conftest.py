@@ -9,11 +9,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from discord.webhook.async_ import AsyncWebhookAdapter
 
 from bot.clock import ManualClock
 from config import Settings
 from tests.harness import FakeDiscord, Harness, World, boot_bot, shutdown_bot
+from tests.harness.private import install_webhook_handler
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -63,14 +63,13 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-def discord_side(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeDiscord]:
+def discord_side() -> Iterator[FakeDiscord]:
     side = FakeDiscord()
-
-    async def webhook_request(self, route, session, *, payload=None, multipart=None, files=None, **kwargs):
-        return await side.webhook_request(route, files, {"payload": payload, "multipart": multipart})
-
-    monkeypatch.setattr(AsyncWebhookAdapter, "request", webhook_request)
-    yield side
+    undo_webhook = install_webhook_handler(side.webhook_request)
+    try:
+        yield side
+    finally:
+        undo_webhook()
     assert not side.unknown_calls, f"the bot called endpoints the harness does not model: {side.unknown_calls}"
 
 

@@ -1,6 +1,6 @@
 """Start-up: settings, the database and Discord's answers at login, each failure as one line.
 
-Discord is played by `tests.discord_server` on 127.0.0.1; discord.py's real HTTP client and
+Discord is played by `tests.harness.server` on 127.0.0.1; discord.py's real HTTP client and
 gateway code talk to it. Failures go through `main.main()` in-process (its return value is the
 exit status, its stderr is captured); only the checks that need a real process exit spawn one.
 """
@@ -26,7 +26,7 @@ from discord.http import Route
 import main
 from bot import create_bot
 from config import ConfigError, Settings
-from tests.discord_server import APPLICATION_ID, JOINED_GUILD_ID, DiscordServer
+from tests.harness.server import APPLICATION_ID, JOINED_GUILD_ID, DiscordServer
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SETTINGS_KEYS = ("DISCORD_BOT_TOKEN", "DATABASE_PATH", "LOG_LEVEL", "LOG_FILE", "DEV_GUILD_ID")

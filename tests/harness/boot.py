@@ -1,0 +1,85 @@
+"""Starting and stopping a bot inside the fake Discord, and seeding the server's members."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+import discord
+import discord.ext.test as dpytest
+from discord.ext.test import factories as dpy_factories
+from discord.http import HTTPClient, Route
+
+from bot.clock import Clock
+from config import Settings
+from tests.harness import private
+from tests.harness.driver import Harness
+from tests.harness.faults import not_found
+from tests.harness.routes import FakeDiscord
+from tests.harness.world import APP_ID, BOT_USER_ID, World, populate_guild
+
+
+class FakeDiscordHttp(HTTPClient):
+    """The bot's REST client, answered by `FakeDiscord` instead of the network."""
+
+    def __init__(self, discord_side: FakeDiscord, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__(loop)
+        self.discord_side = discord_side
+        self.token = "test-token"
+
+    async def request(
+        self,
+        route: Route,
+        *,
+        files: Sequence[discord.File] | None = None,
+        form: list[dict[str, Any]] | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        return await self.discord_side.http_request(route, files, form, kwargs)
+
+    async def get_from_cdn(self, url: str) -> bytes:
+        try:
+            return self.discord_side.cdn[url]
+        except KeyError:
+            raise not_found(0, "404: Not Found") from None
+
+    async def close(self) -> None:
+        return None
+
+
+async def boot_bot(
+    settings: Settings,
+    discord_side: FakeDiscord,
+    world: World,
+    clock: Clock,
+) -> tuple[discord.Client, Harness]:
+    """Build a bot with `create_bot` and start it against the fake Discord.
+
+    Order matters: discord.py's async setup first, then dpytest (which replaces the
+    connection state), then relink the command tree and install our HTTP client, then the
+    bot's own setup_hook, so cogs and persistent items register in the final state."""
+    from bot import create_bot
+
+    bot = create_bot(settings, clock=clock)
+    await private.run_library_setup(bot)
+    dpytest.configure(bot, guilds=0, text_channels=0, voice_channels=0, members=0)
+    state = private.connection_state(bot)
+    private.link_command_tree(bot, bot.tree)
+    state.application_id = APP_ID
+    client_user = discord.ClientUser(
+        state=state, data=dpy_factories.make_user_dict("Rollcall", "0001", None, BOT_USER_ID, bot=True)
+    )
+    state.user = client_user
+    http = FakeDiscordHttp(discord_side, asyncio.get_running_loop())
+    private.install_http(bot, bot.tree, http)
+    discord_side.state = state
+    guild = populate_guild(state, world)
+    await bot.setup_hook()
+    return bot, Harness(bot, discord_side, guild)
+
+
+async def shutdown_bot(bot: discord.Client) -> None:
+    """Close the bot as a restart or crash would end it; dpytest's fake socket has no real one."""
+    private.forget_gateway(bot)
+    await bot.close()

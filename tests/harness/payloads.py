@@ -1,0 +1,298 @@
+"""Real `INTERACTION_CREATE` payloads, shaped as Discord sends them: slash commands with
+options, autocomplete, button and select clicks, modal submits and commands in a DM."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import discord
+from discord.ext.test import factories as dpy_factories
+
+from tests.harness.sent import JsonObject, Sent, iter_custom_ids
+from tests.harness.world import APP_ID, ATTACHMENT_SIZE_LIMIT
+
+if TYPE_CHECKING:
+    from tests.harness.routes import FakeDiscord
+
+
+def user_payload(user: discord.abc.User) -> JsonObject:
+    return {
+        "id": str(user.id),
+        "username": user.name,
+        "discriminator": "0",
+        "global_name": getattr(user, "global_name", None),
+        "avatar": None,
+        "bot": user.bot,
+    }
+
+
+@dataclass
+class UploadedFile:
+    """An attachment a member uploads as a command option."""
+
+    filename: str
+    content: bytes
+    content_type: str = "text/csv"
+
+
+# What a slash command option can be given as: a value, or the member, role, channel or file it names.
+OptionValue = (
+    str | int | float | bool | discord.Member | discord.User | discord.Role | discord.abc.GuildChannel | UploadedFile
+)
+# An interaction's `resolved` data: for each kind (users, members, roles, channels, attachments), objects by id.
+Resolved = dict[str, dict[str, JsonObject]]
+
+
+class InteractionPayloads:
+    """Builds payloads for one bot in one guild; `Harness` sends them."""
+
+    def __init__(self, bot: discord.Client, discord_side: FakeDiscord, guild: discord.Guild) -> None:
+        self.bot = bot
+        self.discord = discord_side
+        self.guild = guild
+
+    # ---- lookups ----------------------------------------------------------------------
+
+    def member(self, name: str) -> discord.Member:
+        member = discord.utils.get(self.guild.members, name=name)
+        if member is None:
+            raise KeyError(name)
+        return member
+
+    def channel(self, name: str) -> discord.TextChannel:
+        channel = discord.utils.get(self.guild.text_channels, name=name)
+        if channel is None:
+            raise KeyError(name)
+        return channel
+
+    def role(self, name: str) -> discord.Role:
+        role = discord.utils.get(self.guild.roles, name=name)
+        if role is None:
+            raise KeyError(name)
+        return role
+
+    # ---- payload builders ---------------------------------------------------------------
+
+    def _member_payload(self, member: discord.Member, channel: discord.abc.GuildChannel) -> JsonObject:
+        return {
+            "user": user_payload(member),
+            "roles": [str(role.id) for role in member.roles if not role.is_default()],
+            "joined_at": (member.joined_at or datetime(2026, 1, 1, tzinfo=UTC)).isoformat(),
+            "deaf": False,
+            "mute": False,
+            "flags": 0,
+            "nick": member.nick,
+            "permissions": str(channel.permissions_for(member).value),
+        }
+
+    def _base_payload(
+        self, interaction_type: int, user: discord.Member, channel: discord.abc.GuildChannel
+    ) -> JsonObject:
+        interaction_id = self.discord.next_id()
+        token = f"token-{interaction_id}"
+        self.discord.interactions[token] = interaction_id
+        self.discord.interaction_channels[interaction_id] = channel.id
+        return {
+            "id": str(interaction_id),
+            "application_id": str(APP_ID),
+            "type": interaction_type,
+            "token": token,
+            "version": 1,
+            "guild_id": str(self.guild.id),
+            "channel_id": str(channel.id),
+            "channel": {"id": str(channel.id), "type": 0, "name": channel.name, "guild_id": str(self.guild.id)},
+            "member": self._member_payload(user, channel),
+            "locale": "en-US",
+            "guild_locale": "en-US",
+            "app_permissions": str(channel.permissions_for(self.guild.me).value),
+            "attachment_size_limit": ATTACHMENT_SIZE_LIMIT,
+            "entitlements": [],
+            "authorizing_integration_owners": {"0": str(self.guild.id)},
+            "context": 0,
+        }
+
+    def _find_command(self, qualified_name: str) -> discord.app_commands.Command:
+        parts = qualified_name.split()
+        command = self.bot.tree.get_command(parts[0])
+        for part in parts[1:]:
+            command = command.get_command(part) if command else None
+        if not isinstance(command, discord.app_commands.Command):
+            raise KeyError(f"no slash command /{qualified_name}")
+        return command
+
+    def _option_value(self, value: OptionValue, resolved: Resolved) -> str | int | float | bool:
+        if isinstance(value, (discord.Member, discord.User)):
+            resolved.setdefault("users", {})[str(value.id)] = user_payload(value)
+            if isinstance(value, discord.Member):
+                member = {k: v for k, v in self._member_payload(value, self.guild.text_channels[0]).items()}
+                member.pop("user")
+                resolved.setdefault("members", {})[str(value.id)] = member
+            return str(value.id)
+        if isinstance(value, discord.Role):
+            resolved.setdefault("roles", {})[str(value.id)] = dpy_factories.dict_from_role(value)
+            return str(value.id)
+        if isinstance(value, discord.abc.GuildChannel):
+            resolved.setdefault("channels", {})[str(value.id)] = {
+                "id": str(value.id),
+                "type": value.type.value,
+                "name": value.name,
+                "permissions": str(value.permissions_for(self.guild.me).value),
+                "guild_id": str(self.guild.id),
+            }
+            return str(value.id)
+        if isinstance(value, UploadedFile):
+            attachment_id = self.discord.next_id()
+            resolved.setdefault("attachments", {})[str(attachment_id)] = {
+                "id": str(attachment_id),
+                "filename": value.filename,
+                "size": len(value.content),
+                "url": f"https://cdn.example.invalid/{attachment_id}/{value.filename}",
+                "proxy_url": f"https://cdn.example.invalid/{attachment_id}/{value.filename}",
+                "content_type": value.content_type,
+            }
+            self.discord.cdn[f"https://cdn.example.invalid/{attachment_id}/{value.filename}"] = value.content
+            return str(attachment_id)
+        return value
+
+    def command_payload(
+        self,
+        qualified_name: str,
+        *,
+        user: discord.Member,
+        channel: discord.abc.GuildChannel | None = None,
+        focused: str | None = None,
+        options: dict[str, OptionValue | None] | None = None,
+        **more_options: OptionValue | None,
+    ) -> JsonObject:
+        options = {**(options or {}), **more_options}
+        command = self._find_command(qualified_name)
+        channel = channel or self.channel("general")
+        resolved: Resolved = {}
+        parameters = {parameter.display_name: parameter for parameter in command.parameters}
+        built = []
+        for name, value in options.items():
+            if value is None:
+                continue
+            if name not in parameters:
+                raise KeyError(f"/{qualified_name} has no option {name!r}; it has {sorted(parameters)}")
+            option_type = parameters[name].type
+            entry = {"name": name, "type": option_type.value, "value": self._option_value(value, resolved)}
+            if name == focused:
+                entry["focused"] = True
+            built.append(entry)
+        parts = qualified_name.split()
+        nested = built
+        for depth in range(len(parts) - 1, 0, -1):
+            kind = 1 if depth == len(parts) - 1 else 2  # subcommand, then subcommand group
+            nested = [{"name": parts[depth], "type": kind, "options": nested}]
+        data: JsonObject = {
+            "id": str(self.discord.next_id()),
+            "name": parts[0],
+            "type": 1,
+            "options": nested,
+            "guild_id": str(self.guild.id),
+        }
+        if resolved:
+            data["resolved"] = resolved
+        payload = self._base_payload(4 if focused else 2, user, channel)
+        payload["data"] = data
+        return payload
+
+    def component_payload(
+        self,
+        message: JsonObject | Sent,
+        custom_id: str,
+        *,
+        user: discord.Member,
+        values: list[str] | None = None,
+        component_type: int = 2,
+    ) -> JsonObject:
+        stored = self._stored(message)
+        if custom_id not in list(iter_custom_ids(stored.get("components") or [])):
+            raise AssertionError(
+                f"{custom_id!r} is not on that message; it has {list(iter_custom_ids(stored.get('components') or []))}"
+            )
+        channel = self.guild.get_channel(int(stored["channel_id"])) or self.channel("general")
+        payload = self._base_payload(3, user, channel)
+        payload["message"] = stored
+        payload["data"] = {"custom_id": custom_id, "component_type": component_type}
+        if values is not None:
+            payload["data"]["values"] = values
+        self.discord.original_messages[int(payload["id"])] = int(stored["id"])
+        return payload
+
+    def _stored(self, message: JsonObject | Sent) -> JsonObject:
+        if isinstance(message, Sent):
+            message_id = message.message_id
+            if message_id is None and message.interaction_id is not None:
+                message_id = self.discord.original_messages.get(message.interaction_id)
+            stored = self.discord.messages.get(message_id) if message_id else None
+            if stored is None:
+                raise AssertionError("that message no longer exists on Discord's side")
+            return stored
+        return message
+
+    def modal_payload(
+        self,
+        modal: JsonObject,
+        values: dict[str, str],
+        *,
+        user: discord.Member,
+        channel: discord.abc.GuildChannel | None = None,
+    ) -> JsonObject:
+        channel = channel or self.channel("general")
+        rows = []
+        for row in modal.get("components", []):
+            inputs = []
+            for component in row.get("components", []) if row.get("type") == 1 else [row.get("component", row)]:
+                custom_id = component.get("custom_id")
+                if custom_id is None:
+                    continue
+                inputs.append({"type": component["type"], "custom_id": custom_id, "value": values.get(custom_id, "")})
+            if row.get("type") == 1:
+                rows.append({"type": 1, "components": inputs})
+            else:
+                rows.append({"type": row.get("type"), "component": inputs[0]} if inputs else row)
+        payload = self._base_payload(5, user, channel)
+        payload["data"] = {"custom_id": modal["custom_id"], "components": rows}
+        return payload
+
+    # ---- direct messages ----------------------------------------------------------------
+
+    def dm_command_payload(self, qualified_name: str, *, user: discord.Member) -> JsonObject:
+        """A slash command without options run in the member's DM with the bot (context 1):
+        Discord sends `user` instead of `member` and no guild_id."""
+        self._find_command(qualified_name)  # an unknown name fails here, not in discord.py
+        interaction_id = self.discord.next_id()
+        token = f"token-{interaction_id}"
+        channel_id = self.discord.dm_channels.setdefault(user.id, self.discord.next_id())
+        self.discord.interactions[token] = interaction_id
+        self.discord.interaction_channels[interaction_id] = channel_id
+        parts = qualified_name.split()
+        options: list[JsonObject] = []
+        for depth in range(len(parts) - 1, 0, -1):
+            options = [{"name": parts[depth], "type": 1 if depth == len(parts) - 1 else 2, "options": options}]
+        return {
+            "id": str(interaction_id),
+            "application_id": str(APP_ID),
+            "type": 2,
+            "token": token,
+            "version": 1,
+            "channel_id": str(channel_id),
+            "channel": {"id": str(channel_id), "type": 1, "recipients": [user_payload(user)]},
+            "user": user_payload(user),
+            "locale": "en-US",
+            "app_permissions": str(discord.Permissions.text().value),
+            "attachment_size_limit": ATTACHMENT_SIZE_LIMIT,
+            "entitlements": [],
+            "authorizing_integration_owners": {"0": str(self.guild.id)},
+            "context": 1,
+            "data": {
+                "id": str(self.discord.next_id()),
+                "name": parts[0],
+                "type": 1,
+                "options": options,
+            },
+        }
