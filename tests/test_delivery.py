@@ -37,7 +37,7 @@ async def configure(h, **options):
 async def open_session(h, **options):
     result = await h.command("attendance open", user="admin", channel="admin", options=options)
     assert "is open in" in result.text, result.text
-    return await h.bot.attendance.latest(h.guild.id)
+    return await h.bot.attendance.get_latest(h.guild.id)
 
 
 async def close(h):
@@ -269,7 +269,7 @@ async def test_a_long_lockout_list_goes_into_a_file_and_no_content_passes_the_li
         for member in members:
             h.dispatch_nowait(h.command_payload("here", user=member, channel=attendance, code=WRONG_CODE))
         await h.settle(exclude=before)
-    assert len(await h.bot.attendance.lockouts(session.id)) == 85
+    assert len(await h.bot.attendance.list_lockouts(session.id)) == 85
 
     result = await close(h)
     assert "The report and CSV are posted in" in result.text

@@ -111,7 +111,7 @@ class Attendance(commands.Cog):
         self.delivery.register(CLOSE_REPORT_KIND, self._render_close_report)
         for session in await self.sessions.list_open():
             self._open_by_channel[session.channel_id] = session
-            self._failures[session.id] = await self.sessions.failures(session.id)
+            self._failures[session.id] = await self.sessions.count_failures(session.id)
 
     async def cog_unload(self) -> None:
         await self.sessions.flush()
@@ -147,7 +147,7 @@ class Attendance(commands.Cog):
 
     async def _code_embed(self, session: AttendanceSession, now: datetime) -> tuple[int, discord.Embed]:
         window, code, window_ends = self._current_code(session, now)
-        counts = await self.sessions.counts(session.id)
+        counts = await self.sessions.count_statuses(session.id)
         answered = counts["present"] + counts["late"]
         return window, code_message_embed(session, code=code, window_ends=window_ends, answered=answered)
 
@@ -194,7 +194,7 @@ class Attendance(commands.Cog):
 
     async def close_due_sessions(self, now: datetime) -> None:
         """Scheduled: close sessions whose duration is over. Each closes once (the row decides)."""
-        for session in await self.sessions.due_to_close(now):
+        for session in await self.sessions.list_due_to_close(now):
             await self._close(session, closed_by=None, now=now, reason="its time was up")
 
     # ---- closing ------------------------------------------------------------------------
@@ -229,7 +229,7 @@ class Attendance(commands.Cog):
         self._unschedule(session.id)
         closed = await self.sessions.get(session.id)
         assert closed is not None
-        counts = await self.sessions.counts(session.id)
+        counts = await self.sessions.count_statuses(session.id)
         if closed.message_id is not None:
             marked = await self.delivery.edit(
                 closed.channel_id, closed.message_id, embed=closed_message_embed(closed, counts)
@@ -248,8 +248,8 @@ class Attendance(commands.Cog):
         config = await self.bot.guild_configs.get(session.guild_id)
         return close_report(
             session,
-            await self.sessions.counts(session.id),
-            await self.sessions.lockouts(session.id),
+            await self.sessions.count_statuses(session.id),
+            await self.sessions.list_lockouts(session.id),
             reason=owed.payload.get("reason"),
             warning=owed.payload.get("warning"),
             timezone=config.timezone,
@@ -267,7 +267,7 @@ class Attendance(commands.Cog):
         return name_of
 
     async def _csv_bytes(self, session: AttendanceSession, config: GuildConfig) -> bytes:
-        records = await self.sessions.records(session.id)
+        records = await self.sessions.list_records(session.id)
         return session_csv(records, config.timezone, self._display_name_in(session.guild_id))
 
     # ---- session lookup -----------------------------------------------------------------
@@ -281,7 +281,7 @@ class Attendance(commands.Cog):
                     "to pick one from the list."
                 )
             return session
-        session = await self.sessions.latest(guild_id)
+        session = await self.sessions.get_latest(guild_id)
         if session is None:
             raise NotFound("There are no roll calls yet. Open one with `/attendance open`.")
         return session
@@ -502,10 +502,10 @@ class Attendance(commands.Cog):
         open_sessions = sorted(self._open_sessions_in(interaction.guild_id), key=lambda s: s.id)
         if not open_sessions:
             embed = discord.Embed(title="Roll call status", colour=discord.Colour.green())
-            latest = await self.sessions.latest(interaction.guild_id)
+            latest = await self.sessions.get_latest(interaction.guild_id)
             embed.description = "No roll call is open."
             if latest is not None:
-                counts = await self.sessions.counts(latest.id)
+                counts = await self.sessions.count_statuses(latest.id)
                 embed.description += f"\nLast: #{latest.id} in <#{latest.channel_id}> — {counts_line(counts)}"
             await send_reply(interaction, embed=embed)
             return
@@ -513,8 +513,8 @@ class Attendance(commands.Cog):
             OpenSessionStatus(
                 session=session,
                 channel_name=self._channel_name(session),
-                counts=await self.sessions.counts(session.id),
-                lockouts=await self.sessions.lockouts(session.id),
+                counts=await self.sessions.count_statuses(session.id),
+                lockouts=await self.sessions.list_lockouts(session.id),
                 next_code_at=self._current_code(session, now)[2],
             )
             for session in open_sessions
@@ -611,6 +611,6 @@ class Attendance(commands.Cog):
         target = await self._session_option(interaction.guild_id, session)
         config = await self.bot.guild_configs.get(interaction.guild_id)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        counts = await self.sessions.counts(target.id)
+        counts = await self.sessions.count_statuses(target.id)
         file = csv_attachment(target, await self._csv_bytes(target, config))
         await send_reply(interaction, f"Roll call #{target.id}: {counts_line(counts)}", files=[file])
