@@ -15,11 +15,9 @@ from storage.audit import AuditRepository
 from storage.database import Database, LoopTransaction, Row, decode_time, encode_time, from_row
 from storage.group_commit import GroupCommitter
 from storage.outbox import NewOwed, OutboxRepository
+from utils.limits import MAX_FAILURES, RECORD_STATUSES
 
 log = logging.getLogger(__name__)
-
-STATUSES = ("present", "late", "absent", "excused")
-MAX_FAILURES = 5
 
 
 class SessionAlreadyOpen(Exception):
@@ -126,7 +124,7 @@ WHERE attendance_record.corrected_by IS NULL
 """
 _SESSION_CLOSED = SubmissionOutcome(SubmissionResult.SESSION_CLOSED, None)
 # Shared, so a burst does not allocate an outcome per answer.
-_RECORDED = {status: SubmissionOutcome(SubmissionResult.RECORDED, status) for status in STATUSES}
+_RECORDED = {status: SubmissionOutcome(SubmissionResult.RECORDED, status) for status in RECORD_STATUSES}
 _submission_key = itemgetter(0, 1)
 
 
@@ -351,7 +349,7 @@ class AttendanceRepository:
         rows = await self._db.fetch_all(
             "SELECT status, COUNT(*) AS n FROM attendance_record WHERE session_id = ? GROUP BY status", (session_id,)
         )
-        counts = dict.fromkeys(STATUSES, 0)
+        counts = dict.fromkeys(RECORD_STATUSES, 0)
         counts.update({row["status"]: row["n"] for row in rows})
         return counts
 

@@ -9,12 +9,6 @@ from storage.audit import AuditRepository
 from storage.database import Database, Row, encode_time
 
 DEFAULT_REMINDER_OFFSETS = (60, 10)
-# Accepted bounds of the numeric settings (inclusive).
-INTERVAL_RANGE = (5, 3600)
-LENGTH_RANGE = (3, 8)
-GRACE_RANGE = (0, 60)
-LATE_RANGE = (0, 1440)
-VERIFICATION_TIMEOUT_RANGE = (1, 10080)
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,7 +35,6 @@ from cogs.attendance.views import (
     session_label,
 )
 from storage.attendance import (
-    MAX_FAILURES,
     AttendanceRepository,
     AttendanceSession,
     SessionAlreadyOpen,
@@ -43,9 +42,10 @@ from storage.attendance import (
     SubmissionResult,
 )
 from storage.database import DatabaseBusy
-from storage.guild_config import INTERVAL_RANGE, LENGTH_RANGE, GuildConfig
+from storage.guild_config import GuildConfig
 from storage.outbox import OwedMessage
 from utils.codes import Verdict, check_code, new_secret, window_at, window_code, window_start
+from utils.limits import CODE_INTERVAL, CODE_LENGTH, MAX_FAILURES, RECORD_STATUSES, ROLL_CALL_DURATION
 from utils.text import join_some
 from utils.timefmt import discord_timestamp
 
@@ -56,11 +56,10 @@ log = logging.getLogger(__name__)
 
 ROTATE_JOB = "attendance.rotate"
 CLOSE_JOB = "attendance.close"
-MAX_DURATION_MINUTES = 24 * 60
 # Channel mentions listed in a refusal; a guild may run more roll calls than fit one message.
 CHANNELS_SHOWN = 20
 CODE_MESSAGE_PERMISSIONS = ("view_channel", "send_messages", "embed_links")
-STATUS_CHOICES = [app_commands.Choice(name=status, value=status) for status in ("present", "late", "absent", "excused")]
+STATUS_CHOICES = [app_commands.Choice(name=status, value=status) for status in RECORD_STATUSES]
 
 
 def csv_attachment(session: AttendanceSession, data: bytes) -> discord.File:
@@ -308,7 +307,7 @@ class Attendance(commands.Cog):
     @app_commands.describe(
         channel="Where the code is shown and /here is answered (default: the attendance channel)",
         interval="Seconds between code changes (default: the server setting)",
-        length="Characters per code, 3 to 8 (default: the server setting)",
+        length=f"Characters per code, {CODE_LENGTH.low} to {CODE_LENGTH.high} (default: the server setting)",
         duration="Minutes until the roll call closes by itself (default: stays open until closed)",
         expected_role="Members of this role who do not answer are recorded absent at close",
     )
@@ -317,9 +316,9 @@ class Attendance(commands.Cog):
         self,
         interaction: discord.Interaction,
         channel: discord.TextChannel | None = None,
-        interval: app_commands.Range[int, 5, 3600] | None = None,
-        length: app_commands.Range[int, 3, 8] | None = None,
-        duration: app_commands.Range[int, 1, MAX_DURATION_MINUTES] | None = None,
+        interval: app_commands.Range[int, CODE_INTERVAL.low, CODE_INTERVAL.high] | None = None,
+        length: app_commands.Range[int, CODE_LENGTH.low, CODE_LENGTH.high] | None = None,
+        duration: app_commands.Range[int, ROLL_CALL_DURATION.low, ROLL_CALL_DURATION.high] | None = None,
         expected_role: discord.Role | None = None,
     ) -> None:
         config = await self.bot.guild_configs.get(interaction.guild_id)
@@ -331,10 +330,10 @@ class Attendance(commands.Cog):
                 )
         interval = config.code_interval_seconds if interval is None else interval
         length = config.code_length if length is None else length
-        ensure_in_range("The code interval", interval, INTERVAL_RANGE, "seconds")
-        ensure_in_range("The code length", length, LENGTH_RANGE, "characters")
+        ensure_in_range("The code interval", interval, CODE_INTERVAL.bounds, CODE_INTERVAL.unit)
+        ensure_in_range("The code length", length, CODE_LENGTH.bounds, CODE_LENGTH.unit)
         if duration is not None:
-            ensure_in_range("The duration", duration, (1, MAX_DURATION_MINUTES), "minutes")
+            ensure_in_range("The duration", duration, ROLL_CALL_DURATION.bounds, ROLL_CALL_DURATION.unit)
         if expected_role is not None and expected_role.is_default():
             raise InvalidInput("@everyone can't be the expected role: pick the class's role.")
         grace = min(config.grace_seconds, interval - 1)
@@ -398,7 +397,7 @@ class Attendance(commands.Cog):
         user = interaction.user
         if failures.get(user.id, 0) >= MAX_FAILURES:
             raise NotAllowed(
-                "You entered 5 wrong or expired codes, so you are locked out of this roll call. "
+                f"You entered {MAX_FAILURES} wrong or expired codes, so you are locked out of this roll call. "
                 "Ask your teacher to mark you."
             )
         verdict = check_code(
@@ -415,8 +414,8 @@ class Attendance(commands.Cog):
             failures[user.id] = result.failures
             if result.locked:
                 raise NotAllowed(
-                    "That was your 5th wrong or expired code, so you are now locked out of this roll call. "
-                    "Ask your teacher to mark you."
+                    f"That was your {MAX_FAILURES}th wrong or expired code, so you are now locked out of this roll "
+                    "call. Ask your teacher to mark you."
                 )
             left = MAX_FAILURES - result.failures
             tries = f"{left} {'try' if left == 1 else 'tries'} left"
