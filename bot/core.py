@@ -14,6 +14,7 @@ from discord.ext import commands
 from bot.clock import Clock, SystemClock
 from bot.delivery import Delivery
 from bot.scheduler import JobScheduler
+from bot.tracked_post import TrackedPosts
 from bot.tree import RollcallTree
 from config import ConfigError, Settings
 from storage.attendance import AttendanceRepository
@@ -54,6 +55,7 @@ class Rollcall(commands.Bot):
     attendance: AttendanceRepository
     outbox: OutboxRepository
     delivery: Delivery
+    tracked_posts: TrackedPosts
 
     def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
         # discord.py's own switches for its start-up notice about missing voice libraries:
@@ -104,6 +106,7 @@ class Rollcall(commands.Bot):
         self.outbox = OutboxRepository(self.db)
         self.attendance = AttendanceRepository(self.db, self.audit, self.outbox)
         self.delivery = Delivery(self, self.outbox, self.guild_configs, self.jobs, self.clock)
+        self.tracked_posts = TrackedPosts(self.delivery)
 
     async def setup_hook(self) -> None:
         await self.open_storage()

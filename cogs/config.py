@@ -27,7 +27,9 @@ from utils.text import echo
 from utils.timezones import is_timezone, search_timezones
 
 if TYPE_CHECKING:
+    from bot.clock import Clock
     from bot.core import Rollcall
+    from bot.types import Interaction
 
 
 def _channel_text(channel_id: int | None) -> str:
@@ -81,13 +83,13 @@ class Config(commands.Cog):
         extras={"audience": AUDIENCE_ADMIN},
     )
 
-    def __init__(self, bot: Rollcall, configs: GuildConfigRepository) -> None:
-        self.bot = bot
+    def __init__(self, *, configs: GuildConfigRepository, clock: Clock) -> None:
         self.configs = configs
+        self.clock = clock
 
     @config_group.command(name="show", description="Show this server's Rollcall settings")
     @staff_only(organizers_allowed=False)
-    async def config_show(self, interaction: discord.Interaction) -> None:
+    async def config_show(self, interaction: Interaction) -> None:
         config = await self.configs.get(interaction.guild_id)
         await send_reply(interaction, embed=config_embed(config))
 
@@ -110,7 +112,7 @@ class Config(commands.Cog):
     @staff_only(organizers_allowed=False)
     async def config_set(
         self,
-        interaction: discord.Interaction,
+        interaction: Interaction,
         admin_channel: discord.TextChannel | None = None,
         attendance_channel: discord.TextChannel | None = None,
         verification_channel: discord.TextChannel | None = None,
@@ -183,7 +185,7 @@ class Config(commands.Cog):
             raise InvalidInput("Nothing to change: pick at least one option, for example `timezone`.")
 
         updated = await self.configs.update(
-            interaction.guild_id, changes, actor_id=interaction.user.id, now=self.bot.clock.now()
+            interaction.guild_id, changes, actor_id=interaction.user.id, now=self.clock.now()
         )
         await send_reply(interaction, f"Saved {len(changes)} setting(s).", embed=config_embed(updated))
 
@@ -205,9 +207,9 @@ class Config(commands.Cog):
 
     @config_set.autocomplete("timezone")
     @staff_autocomplete
-    async def timezone_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice]:
+    async def timezone_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice]:
         return [app_commands.Choice(name=name, value=name) for name in search_timezones(current)]
 
 
 async def setup(bot: Rollcall) -> None:
-    await bot.add_cog(Config(bot, bot.guild_configs))
+    await bot.add_cog(Config(configs=bot.guild_configs, clock=bot.clock))

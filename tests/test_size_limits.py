@@ -12,7 +12,7 @@ import pytest
 from discord import app_commands
 
 from bot.errors import InvalidInput
-from cogs.attendance.cog import CHANNELS_SHOWN
+from cogs.attendance.answers import CHANNELS_SHOWN
 from tests.harness import DEFAULT_CHANNELS, GUILD_ID, ChannelSpec, World
 from utils.codes import window_at, window_code
 

@@ -11,4 +11,14 @@ if TYPE_CHECKING:
 
 
 async def setup(bot: Rollcall) -> None:
-    await bot.add_cog(Attendance(bot, bot.attendance, bot.delivery))
+    await bot.add_cog(
+        Attendance(
+            bot,
+            sessions=bot.attendance,
+            configs=bot.guild_configs,
+            delivery=bot.delivery,
+            posts=bot.tracked_posts,
+            jobs=bot.jobs,
+            clock=bot.clock,
+        )
+    )
