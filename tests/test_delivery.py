@@ -176,7 +176,7 @@ async def test_a_report_whose_attempt_died_with_the_process_is_sent_after_the_re
     discord_side.fail_next("POST", f"/channels/{admin.id}/messages", asyncio.CancelledError())
     clock.advance(minutes=1)
     with pytest.raises(asyncio.CancelledError):
-        await h.bot.jobs.run_kind("attendance.close")
+        await h.bot.jobs.run_kind("attendance.close", session.id)
     assert not (await h.bot.attendance.get(session.id)).is_open
     assert (await owed_report(h, session.id)).status == "pending"
 

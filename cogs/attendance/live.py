@@ -73,8 +73,8 @@ class RollCalls:
         self._resumed: set[int] = set()
 
     async def load(self) -> None:
-        self._jobs.register(CLOSE_JOB, self.close_due_sessions)
-        self._jobs.register(ROTATE_JOB, self.rotate_due_messages)
+        self._jobs.register(CLOSE_JOB, self.close_when_due)
+        self._jobs.register(ROTATE_JOB, self.rotate_code)
         self._delivery.register(CLOSE_REPORT_KIND, self._render_close_report)
         for session in await self._sessions.list_open():
             self._open_by_channel[session.channel_id] = session
@@ -196,21 +196,26 @@ class RollCalls:
         if shown.delivered:
             await self._sessions.set_shown_window(session.id, window)
 
-    async def rotate_due_messages(self, now: datetime) -> None:
-        """Scheduled: show the new code on every open session whose window has moved on."""
-        for session in await self._sessions.list_open():
-            if session.closes_at is not None and session.closes_at <= now:
-                continue
-            window = window_at(session.opened_at, session.interval_seconds, now)
-            if window <= session.shown_window and session.id not in self._resumed:
-                continue
-            self._resumed.discard(session.id)
-            await self._show_code(session, now)
+    async def rotate_code(self, session_id: int, now: datetime) -> None:
+        """Scheduled: show the new code once the session's window has moved on (at once for a
+        session found open at start-up, whose message may be stale or deleted)."""
+        session = await self._sessions.get(session_id)
+        if session is None or not session.is_open:
+            return
+        if session.closes_at is not None and session.closes_at <= now:
+            return
+        window = window_at(session.opened_at, session.interval_seconds, now)
+        if window <= session.shown_window and session.id not in self._resumed:
+            return
+        self._resumed.discard(session.id)
+        await self._show_code(session, now)
 
-    async def close_due_sessions(self, now: datetime) -> None:
-        """Scheduled: close sessions whose duration is over. Each closes once (the row decides)."""
-        for session in await self._sessions.list_due_to_close(now):
-            await self.close(session, closed_by=None, now=now, reason="its time was up")
+    async def close_when_due(self, session_id: int, now: datetime) -> None:
+        """Scheduled: close the session when its duration is over. It closes once (the row decides)."""
+        session = await self._sessions.get(session_id)
+        if session is None or not session.is_open or session.closes_at is None or session.closes_at > now:
+            return
+        await self.close(session, closed_by=None, now=now, reason="its time was up")
 
     # ---- closing ------------------------------------------------------------------------
 
