@@ -7,18 +7,12 @@ from __future__ import annotations
 import pytest
 
 from cogs.attendance.live import CLOSE_JOB, ROTATE_JOB
+from tests.test_attendance import configure
 
 
 @pytest.fixture
 async def configured(h):
-    result = await h.command(
-        "config set",
-        user="admin",
-        channel="admin",
-        admin_channel=h.channel("admin"),
-        attendance_channel=h.channel("attendance"),
-    )
-    assert "Saved" in result.text, result.text
+    await configure(h)
     return h
 
 

@@ -12,19 +12,9 @@ import pytest
 from discord.ext.test import backend
 
 from bot.tracked_post import TrackedPost
+from tests.test_attendance import configure
 
 NOTICE = "I can't show"
-
-
-async def configure(h) -> None:
-    result = await h.command(
-        "config set",
-        user="admin",
-        channel="admin",
-        admin_channel=h.channel("admin"),
-        attendance_channel=h.channel("attendance"),
-    )
-    assert "Saved" in result.text, result.text
 
 
 @pytest.fixture

@@ -16,8 +16,6 @@ from bot.clock import Clock
 from bot.delivery import Delivery
 from bot.errors import InvalidInput, NotFound
 from bot.replies import send_reply
-from bot.scheduler import JobScheduler
-from bot.tracked_post import TrackedPosts
 from bot.types import Interaction
 from cogs.attendance.answers import answer, channel_list
 from cogs.attendance.live import RollCalls, RollCallSettings
@@ -60,19 +58,18 @@ class Attendance(commands.Cog):
         self,
         bot: Rollcall,
         *,
+        roll_calls: RollCalls,
         sessions: AttendanceRepository,
         configs: GuildConfigRepository,
         delivery: Delivery,
-        posts: TrackedPosts,
-        jobs: JobScheduler,
         clock: Clock,
     ) -> None:
         self.bot = bot
+        self.roll_calls = roll_calls
         self.sessions = sessions
         self.configs = configs
         self.delivery = delivery
         self.clock = clock
-        self.roll_calls = RollCalls(bot, sessions, configs, delivery, posts, jobs, clock)
 
     async def cog_load(self) -> None:
         await self.roll_calls.load()
