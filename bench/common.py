@@ -227,6 +227,6 @@ async def boot_hall(database_path: Path, students: int, side: FakeDiscord | None
     assert "Saved" in config.text, config.text
     opened = await h.command("attendance open", user="admin", channel="admin")
     assert "is open" in opened.text, opened.text
-    session = await bot.attendance.latest(h.guild.id)
+    session = await bot.attendance.get_latest(h.guild.id)
     assert session is not None
     return BenchBot(h, side, clock, session, student_ids)

@@ -122,7 +122,7 @@ async def run_model(model: str, students: int, *, floor: bool = False) -> dict[s
                 for sent in side.sent
                 if sent.kind == "response" and sent.interaction_id in ours and ACCEPTED_MARK in sent.content
             }
-            records = [] if floor else await hall.bot.attendance.records(hall.session.id)
+            records = [] if floor else await hall.bot.attendance.list_records(hall.session.id)
             persisted_members = {record.user_id for record in records if record.status == "present"}
             answered = len(latencies_ms)
             span = max(side.response_times[i] for i in interaction_ids if i in side.response_times) - arrivals[0]

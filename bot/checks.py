@@ -15,6 +15,7 @@ from discord import app_commands
 from bot.errors import InvalidInput, NotAllowed
 
 if TYPE_CHECKING:
+    from bot.types import Interaction
     from storage.guild_config import GuildConfig
 
 T = TypeVar("T")
@@ -55,12 +56,12 @@ def may_use(audience: str, member: discord.Member, permissions: discord.Permissi
     return audience == AUDIENCE_ORGANIZER and is_organizer(member, config)
 
 
-async def ensure_staff(interaction: discord.Interaction, *, organizers_allowed: bool) -> GuildConfig:
+async def ensure_staff(interaction: Interaction, *, organizers_allowed: bool) -> GuildConfig:
     """Refuse unless the caller is an admin (Manage Server) or, where allowed, an organizer,
     and unless the command was run in the admin channel when one is set."""
     if interaction.guild is None or not isinstance(interaction.user, discord.Member):
         raise NotAllowed("This command only works inside a server.")
-    config = await interaction.client.guild_configs.get(interaction.guild.id)  # type: ignore[attr-defined]
+    config = await interaction.client.guild_configs.get(interaction.guild.id)
     audience = AUDIENCE_ORGANIZER if organizers_allowed else AUDIENCE_ADMIN
     if not may_use(audience, interaction.user, interaction.permissions, config):
         who = "server admins (Manage Server)"

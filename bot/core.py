@@ -13,6 +13,7 @@ from discord.ext import commands
 from bot.clock import Clock, SystemClock
 from bot.delivery import Delivery
 from bot.scheduler import JobScheduler
+from bot.tracked_post import TrackedPosts
 from bot.tree import RollcallTree
 from config import ConfigError, Settings
 from storage.attendance import AttendanceRepository
@@ -53,6 +54,7 @@ class Rollcall(commands.Bot):
     attendance: AttendanceRepository
     outbox: OutboxRepository
     delivery: Delivery
+    tracked_posts: TrackedPosts
 
     def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
         # discord.py's own switches for its start-up notice about missing voice libraries:
@@ -103,6 +105,7 @@ class Rollcall(commands.Bot):
         self.outbox = OutboxRepository(self.db)
         self.attendance = AttendanceRepository(self.db, self.audit, self.outbox)
         self.delivery = Delivery(self, self.outbox, self.guild_configs, self.jobs, self.clock)
+        self.tracked_posts = TrackedPosts(self.delivery)
 
     async def setup_hook(self) -> None:
         await self.open_storage()
@@ -174,6 +177,7 @@ class Rollcall(commands.Bot):
 
     async def close(self) -> None:
         self.jobs.shutdown()
+        await self.jobs.drain()
         await super().close()
         if hasattr(self, "db"):
             await self.db.close()

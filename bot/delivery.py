@@ -50,7 +50,6 @@ CLAIM_SECONDS = 120
 FIRST_RETRY_SECONDS = 30
 MAX_RETRY_SECONDS = 3600
 MAX_ATTEMPTS = 12  # with the backoff above, about five hours of trying
-DUE_BATCH = 50
 
 DMS_CLOSED_CODES = frozenset({50007, 50278})  # cannot DM this user / shares no server with the bot
 MISSING_ACCESS = 50001
@@ -243,7 +242,7 @@ class Delivery:
         self._jobs = jobs
         self._clock = clock
         self._renderers: dict[str, Renderer] = {TEXT_KIND: self._render_text}
-        jobs.register(DELIVER_JOB, self.deliver_due)
+        jobs.register(DELIVER_JOB, self.deliver_when_due)
 
     def register(self, kind: str, renderer: Renderer) -> None:
         """A feature's owed messages of `kind` are rendered by `renderer` at each attempt."""
@@ -379,16 +378,17 @@ class Delivery:
             return Handover(current.status if current else UNDELIVERABLE)
         return await self._attempt(owed)
 
-    async def deliver_due(self, now: datetime) -> None:
-        """Scheduled: try every owed message whose retry is due."""
-        while True:
-            batch = await self._outbox.list_due(now, limit=DUE_BATCH)
-            for owed in batch:
-                claimed = await self._outbox.claim(owed.id, now=now, until=now + timedelta(seconds=CLAIM_SECONDS))
-                if claimed is not None:
-                    await self._attempt(claimed)
-            if len(batch) < DUE_BATCH:
-                return
+    async def deliver_when_due(self, owed_id: int, now: datetime) -> None:
+        """Scheduled: try the owed message when its retry is due and no live attempt holds it."""
+        owed = await self._outbox.get(owed_id)
+        if owed is None or owed.status != PENDING:
+            return
+        if owed.due_at > now:
+            self._jobs.schedule_at(DELIVER_JOB, owed.id, owed.due_at)
+            return
+        claimed = await self._outbox.claim(owed_id, now=now, until=now + timedelta(seconds=CLAIM_SECONDS))
+        if claimed is not None:
+            await self._attempt(claimed)
 
     async def reconcile(self) -> None:
         """At start-up: a job for every owed message, at its retry time (or when a claim left by a

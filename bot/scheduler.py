@@ -1,9 +1,10 @@
 """APScheduler wiring. Rows are the truth; jobs only wake the code that reads them.
 
-Each feature registers a *runner* under a kind: an async function that, given `now`,
-selects what is due from the database and acts on it, marking each row done in the same
-transaction. The scheduler's jobs (`<kind>:<row id>`) merely call that runner at the right
-moment, and `run_due()` calls every runner, which is how tests and benches drive time.
+Each feature registers a *runner* under a kind: an async function that, given the id of the
+row its job was woken for and `now`, re-reads that row and acts only if it is still due,
+marking it done in the same transaction. A job (`<kind>:<row id>`) calls its runner with its
+own row id at the right moment, so one session's code change never rescans the others.
+`run_due()` runs every job due at the clock's now, which is how tests and benches drive time.
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
 
 from bot.clock import Clock
 
 log = logging.getLogger(__name__)
 
-Runner = Callable[[datetime], Awaitable[None]]
+Runner = Callable[[int, datetime], Awaitable[None]]
+DRAIN_TIMEOUT_SECONDS = 10.0
 
 
 class JobScheduler:
@@ -31,6 +34,7 @@ class JobScheduler:
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         self._runners: dict[str, Runner] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+        self._running: set[asyncio.Task[object]] = set()
 
     def register(self, kind: str, runner: Runner) -> None:
         self._runners[kind] = runner
@@ -54,12 +58,12 @@ class JobScheduler:
             self._scheduler.shutdown(wait=False)
 
     def schedule_at(self, kind: str, row_id: int, when: datetime) -> None:
-        """Wake `kind`'s runner at `when`; a past `when` runs as soon as the scheduler can."""
+        """Wake `kind`'s runner for `row_id` at `when`; a past `when` runs as soon as the scheduler can."""
         self._scheduler.add_job(
             self.run_kind,
             "date",
             run_date=when,
-            args=[kind],
+            args=[kind, row_id],
             id=f"{kind}:{row_id}",
             replace_existing=True,
             misfire_grace_time=None,
@@ -68,14 +72,15 @@ class JobScheduler:
     def schedule_every(
         self, kind: str, row_id: int, seconds: int, start: datetime, *, first_run: datetime | None = None
     ) -> None:
-        """Wake `kind`'s runner every `seconds` from `start`; `first_run` adds an earlier first wake."""
+        """Wake `kind`'s runner for `row_id` every `seconds` from `start`; `first_run` adds an
+        earlier first wake."""
         extra = {"next_run_time": first_run} if first_run is not None else {}
         self._scheduler.add_job(
             self.run_kind,
             "interval",
             seconds=seconds,
             start_date=start,
-            args=[kind],
+            args=[kind, row_id],
             id=f"{kind}:{row_id}",
             replace_existing=True,
             coalesce=True,
@@ -91,16 +96,48 @@ class JobScheduler:
     def job_ids(self) -> list[str]:
         return sorted(job.id for job in self._scheduler.get_jobs())
 
-    async def run_kind(self, kind: str, now: datetime | None = None) -> None:
-        """Run one kind's runner. Exceptions are logged here because nobody awaits a job."""
+    async def run_kind(self, kind: str, row_id: int, now: datetime | None = None) -> None:
+        """Run one kind's runner for one row. Exceptions are logged here because nobody awaits a job."""
         moment = now or self._clock.now()
-        async with self._locks[kind]:
-            try:
-                await self._runners[kind](moment)
-            except Exception:
-                log.exception("Scheduled job kind %s failed at %s", kind, moment.isoformat())
+        task = asyncio.current_task()
+        if task is not None:
+            self._running.add(task)
+        try:
+            async with self._locks[kind]:
+                try:
+                    await self._runners[kind](row_id, moment)
+                except Exception:
+                    log.exception("Scheduled job %s:%s failed at %s", kind, row_id, moment.isoformat())
+        finally:
+            if task is not None:
+                self._running.discard(task)
+
+    async def drain(self, timeout: float = DRAIN_TIMEOUT_SECONDS) -> None:
+        """Let jobs already running finish (a close report half-delivered, a rotation mid-edit)
+        before the bot closes its connections; one still running after `timeout` is cancelled and
+        its row makes it run again after the restart."""
+        running = {task for task in self._running if task is not asyncio.current_task()}
+        if not running:
+            return
+        _, stuck = await asyncio.wait(running, timeout=timeout)
+        for task in stuck:
+            log.warning("Scheduled job %s still running at shutdown; it runs again after the restart", task.get_name())
+            task.cancel()
 
     async def run_due(self) -> None:
+        """Run, once, every job due at the clock's now: each one-off job whose time has come
+        (taken off first, as APScheduler does when it fires one, so its runner may schedule the
+        same id again) and each repeating job, whose runner decides from its row whether anything
+        is due. Kinds run in the order they were registered."""
         now = self._clock.now()
-        for kind in list(self._runners):
-            await self.run_kind(kind, now)
+        due: list[tuple[str, int]] = []
+        for job in self._scheduler.get_jobs():
+            kind, row_id = job.args
+            if isinstance(job.trigger, DateTrigger):
+                if job.trigger.run_date > now:
+                    continue
+                job.remove()
+            due.append((kind, row_id))
+        order = {kind: index for index, kind in enumerate(self._runners)}
+        for kind, row_id in sorted(due, key=lambda item: (order[item[0]], item[1])):
+            await self.run_kind(kind, row_id, now)

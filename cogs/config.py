@@ -20,21 +20,16 @@ from bot.checks import (
 )
 from bot.errors import InvalidInput
 from bot.replies import send_reply
-from storage.guild_config import (
-    GRACE_RANGE,
-    INTERVAL_RANGE,
-    LATE_RANGE,
-    LENGTH_RANGE,
-    VERIFICATION_TIMEOUT_RANGE,
-    GuildConfig,
-    GuildConfigRepository,
-)
+from storage.guild_config import GuildConfig, GuildConfigRepository
+from utils.limits import CODE_INTERVAL, CODE_LENGTH, GRACE, LATE_AFTER, VERIFICATION_TIMEOUT, Limit
 from utils.settings_text import parse_reminder_offsets
 from utils.text import echo
 from utils.timezones import is_timezone, search_timezones
 
 if TYPE_CHECKING:
+    from bot.clock import Clock
     from bot.core import Rollcall
+    from bot.types import Interaction
 
 
 def _channel_text(channel_id: int | None) -> str:
@@ -88,13 +83,13 @@ class Config(commands.Cog):
         extras={"audience": AUDIENCE_ADMIN},
     )
 
-    def __init__(self, bot: Rollcall, configs: GuildConfigRepository) -> None:
-        self.bot = bot
+    def __init__(self, *, configs: GuildConfigRepository, clock: Clock) -> None:
         self.configs = configs
+        self.clock = clock
 
     @config_group.command(name="show", description="Show this server's Rollcall settings")
     @staff_only(organizers_allowed=False)
-    async def config_show(self, interaction: discord.Interaction) -> None:
+    async def config_show(self, interaction: Interaction) -> None:
         config = await self.configs.get(interaction.guild_id)
         await send_reply(interaction, embed=config_embed(config))
 
@@ -107,8 +102,8 @@ class Config(commands.Cog):
         organizer_role="Role that may create and manage events and roll calls",
         member_role="Role given to members after verification",
         timezone="IANA time zone, for example Europe/Berlin",
-        code_interval="Seconds between roll-call code changes (at least 5)",
-        code_length="Characters in a roll-call code (3 to 8)",
+        code_interval=f"Seconds between roll-call code changes (at least {CODE_INTERVAL.low})",
+        code_length=f"Characters in a roll-call code ({CODE_LENGTH.low} to {CODE_LENGTH.high})",
         grace_seconds="Seconds the previous code is still accepted after it changes",
         late_after_minutes="Minutes after a roll call opens when answers count as late",
         verification_timeout_minutes="Minutes a new member has to verify before being removed",
@@ -117,7 +112,7 @@ class Config(commands.Cog):
     @staff_only(organizers_allowed=False)
     async def config_set(
         self,
-        interaction: discord.Interaction,
+        interaction: Interaction,
         admin_channel: discord.TextChannel | None = None,
         attendance_channel: discord.TextChannel | None = None,
         verification_channel: discord.TextChannel | None = None,
@@ -125,11 +120,12 @@ class Config(commands.Cog):
         organizer_role: discord.Role | None = None,
         member_role: discord.Role | None = None,
         timezone: str | None = None,
-        code_interval: app_commands.Range[int, 5, 3600] | None = None,
-        code_length: app_commands.Range[int, 3, 8] | None = None,
-        grace_seconds: app_commands.Range[int, 0, 60] | None = None,
-        late_after_minutes: app_commands.Range[int, 0, 1440] | None = None,
-        verification_timeout_minutes: app_commands.Range[int, 1, 10080] | None = None,
+        code_interval: app_commands.Range[int, CODE_INTERVAL.low, CODE_INTERVAL.high] | None = None,
+        code_length: app_commands.Range[int, CODE_LENGTH.low, CODE_LENGTH.high] | None = None,
+        grace_seconds: app_commands.Range[int, GRACE.low, GRACE.high] | None = None,
+        late_after_minutes: app_commands.Range[int, LATE_AFTER.low, LATE_AFTER.high] | None = None,
+        verification_timeout_minutes: app_commands.Range[int, VERIFICATION_TIMEOUT.low, VERIFICATION_TIMEOUT.high]
+        | None = None,
         reminder_offsets: str | None = None,
     ) -> None:
         current = await self.configs.get(interaction.guild_id)
@@ -156,21 +152,21 @@ class Config(commands.Cog):
                     "`America/New_York`; start typing and pick one from the list."
                 )
             changes["timezone"] = name
-        for column, value, label, bounds, unit in (
-            ("code_interval_seconds", code_interval, "The code interval", INTERVAL_RANGE, "seconds"),
-            ("code_length", code_length, "The code length", LENGTH_RANGE, "characters"),
-            ("grace_seconds", grace_seconds, "The grace period", GRACE_RANGE, "seconds"),
-            ("late_after_minutes", late_after_minutes, "Late after", LATE_RANGE, "minutes"),
+        numbers: tuple[tuple[str, int | None, str, Limit], ...] = (
+            ("code_interval_seconds", code_interval, "The code interval", CODE_INTERVAL),
+            ("code_length", code_length, "The code length", CODE_LENGTH),
+            ("grace_seconds", grace_seconds, "The grace period", GRACE),
+            ("late_after_minutes", late_after_minutes, "Late after", LATE_AFTER),
             (
                 "verification_timeout_minutes",
                 verification_timeout_minutes,
                 "The verification timeout",
-                VERIFICATION_TIMEOUT_RANGE,
-                "minutes",
+                VERIFICATION_TIMEOUT,
             ),
-        ):
+        )
+        for column, value, label, limit in numbers:
             if value is not None:
-                ensure_in_range(label, value, bounds, unit)
+                ensure_in_range(label, value, limit.bounds, limit.unit)
                 changes[column] = value
         if reminder_offsets is not None:
             try:
@@ -189,7 +185,7 @@ class Config(commands.Cog):
             raise InvalidInput("Nothing to change: pick at least one option, for example `timezone`.")
 
         updated = await self.configs.update(
-            interaction.guild_id, changes, actor_id=interaction.user.id, now=self.bot.clock.now()
+            interaction.guild_id, changes, actor_id=interaction.user.id, now=self.clock.now()
         )
         await send_reply(interaction, f"Saved {len(changes)} setting(s).", embed=config_embed(updated))
 
@@ -211,9 +207,9 @@ class Config(commands.Cog):
 
     @config_set.autocomplete("timezone")
     @staff_autocomplete
-    async def timezone_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice]:
+    async def timezone_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice]:
         return [app_commands.Choice(name=name, value=name) for name in search_timezones(current)]
 
 
 async def setup(bot: Rollcall) -> None:
-    await bot.add_cog(Config(bot, bot.guild_configs))
+    await bot.add_cog(Config(configs=bot.guild_configs, clock=bot.clock))

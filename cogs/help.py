@@ -13,6 +13,8 @@ from bot.replies import send_reply
 
 if TYPE_CHECKING:
     from bot.core import Rollcall
+    from bot.types import Interaction
+    from storage.guild_config import GuildConfigRepository
 
 
 def walk_leaf_commands(tree: app_commands.CommandTree) -> list[app_commands.Command]:
@@ -26,16 +28,17 @@ def walk_leaf_commands(tree: app_commands.CommandTree) -> list[app_commands.Comm
 
 
 class Help(commands.Cog):
-    def __init__(self, bot: Rollcall) -> None:
+    def __init__(self, bot: Rollcall, *, configs: GuildConfigRepository) -> None:
         self.bot = bot
+        self.configs = configs
 
     @app_commands.command(name="help", description="List the Rollcall commands you can use here")
-    async def help(self, interaction: discord.Interaction) -> None:
+    async def help(self, interaction: Interaction) -> None:
         member = interaction.user
         if interaction.guild_id is None or not isinstance(member, discord.Member):
             await self.help_outside_a_server(interaction)
             return
-        config = await self.bot.guild_configs.get(interaction.guild_id)
+        config = await self.configs.get(interaction.guild_id)
         groups: dict[str, list[str]] = {}
         for command in walk_leaf_commands(self.bot.tree):
             if not may_use(command_audience(command), member, interaction.permissions, config):
@@ -47,7 +50,7 @@ class Help(commands.Cog):
             embed.add_field(name=name, value="\n".join(sorted(groups[name])), inline=False)
         await send_reply(interaction, embed=embed)
 
-    async def help_outside_a_server(self, interaction: discord.Interaction) -> None:
+    async def help_outside_a_server(self, interaction: Interaction) -> None:
         """In a DM there is no server whose roles and settings decide what a member may use, so
         list what everyone may use and send them to the server for the rest."""
         lines = sorted(
@@ -68,4 +71,4 @@ class Help(commands.Cog):
 
 
 async def setup(bot: Rollcall) -> None:
-    await bot.add_cog(Help(bot))
+    await bot.add_cog(Help(bot, configs=bot.guild_configs))

@@ -16,11 +16,9 @@ from storage.errors import UniqueViolation
 from storage.group_commit import GroupCommitter
 from storage.outbox import NewOwed, OutboxRepository
 from storage.rows import from_row, instant
+from utils.limits import MAX_FAILURES, RECORD_STATUSES
 
 log = logging.getLogger(__name__)
-
-STATUSES = ("present", "late", "absent", "excused")
-MAX_FAILURES = 5
 
 
 class SessionAlreadyOpen(Exception):
@@ -127,7 +125,7 @@ WHERE attendance_record.corrected_by IS NULL
 """
 _SESSION_CLOSED = SubmissionOutcome(SubmissionResult.SESSION_CLOSED, None)
 # Shared, so a burst does not allocate an outcome per answer.
-_RECORDED = {status: SubmissionOutcome(SubmissionResult.RECORDED, status) for status in STATUSES}
+_RECORDED = {status: SubmissionOutcome(SubmissionResult.RECORDED, status) for status in RECORD_STATUSES}
 _submission_key = itemgetter(0, 1)
 
 
@@ -243,7 +241,7 @@ class AttendanceRepository:
         )
         return AttendanceSession.from_row(row) if row else None
 
-    async def latest(self, guild_id: int) -> AttendanceSession | None:
+    async def get_latest(self, guild_id: int) -> AttendanceSession | None:
         row = await self._db.fetch_one(
             "SELECT * FROM attendance_session WHERE guild_id = ? ORDER BY id DESC LIMIT 1", (guild_id,)
         )
@@ -264,7 +262,7 @@ class AttendanceRepository:
             (guild_id, limit, offset),
         )
         sessions = [AttendanceSession.from_row(row) for row in rows]
-        return [SessionSummary(session, await self.counts(session.id)) for session in sessions]
+        return [SessionSummary(session, await self.count_statuses(session.id)) for session in sessions]
 
     async def count_sessions(self, guild_id: int) -> int:
         count = await self._db.fetch_value("SELECT COUNT(*) FROM attendance_session WHERE guild_id = ?", (guild_id,))
@@ -276,7 +274,7 @@ class AttendanceRepository:
         )
         return [AttendanceSession.from_row(row) for row in rows]
 
-    async def due_to_close(self, now: datetime) -> list[AttendanceSession]:
+    async def list_due_to_close(self, now: datetime) -> list[AttendanceSession]:
         rows = await self._db.fetch_all(
             "SELECT * FROM attendance_session WHERE status = 'open' AND closes_at IS NOT NULL AND closes_at <= ? "
             "ORDER BY closes_at",
@@ -336,24 +334,24 @@ class AttendanceRepository:
             )
         )
 
-    async def records(self, session_id: int) -> list[AttendanceRecord]:
+    async def list_records(self, session_id: int) -> list[AttendanceRecord]:
         rows = await self._db.fetch_all(
             "SELECT * FROM attendance_record WHERE session_id = ? ORDER BY lower(display_name), user_id",
             (session_id,),
         )
         return [AttendanceRecord.from_row(row) for row in rows]
 
-    async def record(self, session_id: int, user_id: int) -> AttendanceRecord | None:
+    async def get_record(self, session_id: int, user_id: int) -> AttendanceRecord | None:
         row = await self._db.fetch_one(
             "SELECT * FROM attendance_record WHERE session_id = ? AND user_id = ?", (session_id, user_id)
         )
         return AttendanceRecord.from_row(row) if row else None
 
-    async def counts(self, session_id: int) -> dict[str, int]:
+    async def count_statuses(self, session_id: int) -> dict[str, int]:
         rows = await self._db.fetch_all(
             "SELECT status, COUNT(*) AS n FROM attendance_record WHERE session_id = ? GROUP BY status", (session_id,)
         )
-        counts = dict.fromkeys(STATUSES, 0)
+        counts = dict.fromkeys(RECORD_STATUSES, 0)
         counts.update({row["status"]: row["n"] for row in rows})
         return counts
 
@@ -435,13 +433,13 @@ class AttendanceRepository:
                 )
         return FailureResult(failures, locked)
 
-    async def failures(self, session_id: int) -> dict[int, int]:
+    async def count_failures(self, session_id: int) -> dict[int, int]:
         rows = await self._db.fetch_all(
             "SELECT user_id, failures FROM attendance_failure WHERE session_id = ?", (session_id,)
         )
         return {row["user_id"]: row["failures"] for row in rows}
 
-    async def lockouts(self, session_id: int) -> list[tuple[int, datetime]]:
+    async def list_lockouts(self, session_id: int) -> list[tuple[int, datetime]]:
         rows = await self._db.fetch_all(
             "SELECT user_id, locked_at FROM attendance_failure WHERE session_id = ? AND locked_at IS NOT NULL "
             "ORDER BY locked_at",

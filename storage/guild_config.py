@@ -10,12 +10,6 @@ from storage.backend import Database, Row
 from storage.rows import from_row
 
 DEFAULT_REMINDER_OFFSETS = (60, 10)
-# Accepted bounds of the numeric settings (inclusive).
-INTERVAL_RANGE = (5, 3600)
-LENGTH_RANGE = (3, 8)
-GRACE_RANGE = (0, 60)
-LATE_RANGE = (0, 1440)
-VERIFICATION_TIMEOUT_RANGE = (1, 10080)
 
 
 @dataclass(frozen=True, slots=True)

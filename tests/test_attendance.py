@@ -21,7 +21,7 @@ async def configure(h, **options):
 async def open_session(h, *, user="admin", **options):
     result = await h.command("attendance open", user=user, channel="admin", options=options)
     assert "is open in" in result.text, result.text
-    return await h.bot.attendance.latest(h.guild.id)
+    return await h.bot.attendance.get_latest(h.guild.id)
 
 
 async def code_now(h, session_id, *, offset_windows=0):
@@ -68,7 +68,7 @@ async def test_open_posts_the_code_message_in_the_attendance_channel(configured,
 async def test_open_without_channel_or_default_explains_how_to_fix(h):
     result = await h.command("attendance open", user="admin")
     assert "set a default with `/config set attendance_channel`" in result.text
-    assert await h.bot.attendance.latest(h.guild.id) is None
+    assert await h.bot.attendance.get_latest(h.guild.id) is None
 
 
 async def test_second_open_in_the_same_channel_is_refused(configured, discord_side):
@@ -76,7 +76,7 @@ async def test_second_open_in_the_same_channel_is_refused(configured, discord_si
     first = await open_session(h)
     result = await h.command("attendance open", user="admin", channel="admin")
     assert "already open in" in result.text
-    assert (await h.bot.attendance.latest(h.guild.id)).id == first.id
+    assert (await h.bot.attendance.get_latest(h.guild.id)).id == first.id
     assert len(discord_side.channel_messages(h.channel("attendance").id)) == 1
 
 
@@ -102,7 +102,7 @@ async def test_open_in_a_channel_the_bot_cannot_post_in_is_refused(configured, d
         "attendance open", user="admin", channel="admin", options={"channel": h.channel("announcements")}
     )
     assert "I can't post in" in result.text
-    assert await h.bot.attendance.latest(h.guild.id) is None
+    assert await h.bot.attendance.get_latest(h.guild.id) is None
     assert discord_side.channel_messages(h.channel("announcements").id) == []
 
 
@@ -127,7 +127,7 @@ async def test_open_refuses_out_of_range_options(configured, options, expected):
     h = configured
     result = await h.command("attendance open", user="admin", channel="admin", **options)
     assert expected in result.text
-    assert await h.bot.attendance.latest(h.guild.id) is None
+    assert await h.bot.attendance.get_latest(h.guild.id) is None
 
 
 # ---- /here -----------------------------------------------------------------------------
@@ -139,7 +139,7 @@ async def test_here_with_the_current_code_marks_present(configured):
     result = await here(h, await code_now(h, session.id))
     assert result.ephemeral
     assert "present" in result.text
-    record = await h.bot.attendance.record(session.id, h.member("student").id)
+    record = await h.bot.attendance.get_record(session.id, h.member("student").id)
     assert record.status == "present"
     assert record.submitted_at == h.bot.clock.now()
 
@@ -164,7 +164,7 @@ async def test_here_in_the_wrong_channel_points_to_the_right_one(configured):
     session = await open_session(h)
     result = await here(h, await code_now(h, session.id), channel="general")
     assert f"Type `/here` in <#{h.channel('attendance').id}>" in result.text
-    assert await h.bot.attendance.record(session.id, h.member("student").id) is None
+    assert await h.bot.attendance.get_record(session.id, h.member("student").id) is None
 
 
 async def test_wrong_code_is_refused_and_counted(configured):
@@ -173,8 +173,8 @@ async def test_wrong_code_is_refused_and_counted(configured):
     result = await here(h, "ZZZZ" if await code_now(h, session.id) != "ZZZZ" else "YYYY")
     assert "That code is wrong" in result.text
     assert "4 tries left" in result.text
-    assert await h.bot.attendance.record(session.id, h.member("student").id) is None
-    assert (await h.bot.attendance.failures(session.id)) == {h.member("student").id: 1}
+    assert await h.bot.attendance.get_record(session.id, h.member("student").id) is None
+    assert (await h.bot.attendance.count_failures(session.id)) == {h.member("student").id: 1}
 
 
 async def test_code_of_an_older_window_is_expired(configured, clock):
@@ -222,7 +222,7 @@ async def test_late_threshold(configured, clock):
     late = await here(h, await code_now(h, session.id), user="student2")
     assert "present" in on_time.text
     assert "late" in late.text and "10 min after it opened" in late.text
-    assert (await h.bot.attendance.record(session.id, h.member("student2").id)).status == "late"
+    assert (await h.bot.attendance.get_record(session.id, h.member("student2").id)).status == "late"
 
 
 async def test_last_submission_wins(configured, clock):
@@ -231,7 +231,7 @@ async def test_last_submission_wins(configured, clock):
     await here(h, await code_now(h, session.id))
     clock.advance(minutes=12)
     await here(h, await code_now(h, session.id))
-    records = await h.bot.attendance.records(session.id)
+    records = await h.bot.attendance.list_records(session.id)
     assert len(records) == 1
     assert records[0].status == "late"
     assert records[0].submitted_at == clock.now()
@@ -251,7 +251,7 @@ async def test_lock_out_at_exactly_five_failures(configured):
     assert "now locked out" in fifth.text
     sixth = await here(h, good)
     assert "you are locked out of this roll call" in sixth.text
-    assert await h.bot.attendance.record(session.id, h.member("student").id) is None
+    assert await h.bot.attendance.get_record(session.id, h.member("student").id) is None
     other = await here(h, good, user="student2")
     assert "present" in other.text
     status = await h.command("attendance status", user="admin", channel="admin")
@@ -288,7 +288,7 @@ async def test_close_records_absent_reports_counts_and_posts_the_csv(configured,
     assert "2 present · 1 late · 1 absent · 0 excused" in result.text
     assert result.ephemeral
 
-    statuses = {r.user_id: r.status for r in await h.bot.attendance.records(session.id)}
+    statuses = {r.user_id: r.status for r in await h.bot.attendance.list_records(session.id)}
     assert statuses[h.member("student3").id] == "absent"
     assert statuses[h.member("student2").id] == "late"
 
@@ -396,7 +396,7 @@ async def test_submissions_are_durable_across_restart(configured, restart):
     session = await open_session(h)
     await here(h, await code_now(h, session.id))
     h2 = await restart()
-    assert (await h2.bot.attendance.record(session.id, h2.member("student").id)).status == "present"
+    assert (await h2.bot.attendance.get_record(session.id, h2.member("student").id)).status == "present"
 
 
 # ---- corrections and exports ------------------------------------------------------------
@@ -411,7 +411,7 @@ async def test_mark_and_unmark_are_audited_and_logged(configured, discord_side):
         "attendance mark", user="admin", channel="admin", member=h.member("student"), status="excused"
     )
     assert "now **excused**" in result.text and "was present" in result.text
-    record = await h.bot.attendance.record(session.id, h.member("student").id)
+    record = await h.bot.attendance.get_record(session.id, h.member("student").id)
     assert record.status == "excused" and record.corrected_by == h.member("admin").id
 
     entries = await h.bot.audit.list(h.guild.id, action_prefix="attendance.")
@@ -425,7 +425,7 @@ async def test_mark_and_unmark_are_audited_and_logged(configured, discord_side):
 
     removed = await h.command("attendance unmark", user="admin", channel="admin", member=h.member("student"))
     assert "Removed" in removed.text
-    assert await h.bot.attendance.record(session.id, h.member("student").id) is None
+    assert await h.bot.attendance.get_record(session.id, h.member("student").id) is None
     entries = await h.bot.audit.list(h.guild.id, action_prefix="attendance.")
     assert (entries[0].action, entries[0].before_value, entries[0].after_value) == (
         "attendance.unmark",
@@ -455,7 +455,7 @@ async def test_mark_with_a_status_outside_the_choices_is_refused(configured):
         "attendance mark", user="admin", channel="admin", member=h.member("student"), status="sleeping"
     )
     assert "sleeping" in result.text
-    assert await h.bot.attendance.record(session.id, h.member("student").id) is None
+    assert await h.bot.attendance.get_record(session.id, h.member("student").id) is None
 
 
 async def test_export_csv_content_and_formula_injection(configured):
@@ -562,7 +562,7 @@ async def test_non_staff_cannot_mark_or_unmark(configured, who):
     mark = await h.command("attendance mark", user=who, channel="admin", member=h.member(who), status="present")
     unmark = await h.command("attendance unmark", user=who, channel="admin", member=h.member(who))
     assert "Only server admins" in mark.text and "Only server admins" in unmark.text
-    assert await h.bot.attendance.record(session.id, h.member(who).id) is None
+    assert await h.bot.attendance.get_record(session.id, h.member(who).id) is None
 
 
 async def test_a_deleted_channel_closes_its_roll_call_and_tells_the_admins(configured, clock, discord_side):
@@ -605,7 +605,7 @@ async def test_marking_a_bot_is_refused(configured):
     session = await open_session(h)
     result = await h.command("attendance mark", user="admin", channel="admin", member=h.guild.me, status="present")
     assert "Bots don't take part" in result.text
-    assert await h.bot.attendance.records(session.id) == []
+    assert await h.bot.attendance.list_records(session.id) == []
 
 
 async def test_export_of_an_unknown_session_is_refused(configured):
@@ -623,7 +623,7 @@ async def test_sql_looking_or_emoji_codes_are_just_wrong(configured, typed):
     session = await open_session(h)
     result = await here(h, typed)
     assert "That code is wrong" in result.text
-    assert await h.bot.attendance.records(session.id) == []
+    assert await h.bot.attendance.list_records(session.id) == []
     assert (await h.bot.db.fetch_one("SELECT COUNT(*) FROM attendance_record"))[0] == 0
 
 
@@ -690,4 +690,4 @@ async def test_a_burst_of_concurrent_answers_is_all_committed_before_each_reply(
     ]
     assert len(replies) == len(payloads)
     assert all("present" in reply.content for reply in replies)
-    assert len(await h.bot.attendance.records(session.id)) == 300
+    assert len(await h.bot.attendance.list_records(session.id)) == 300

@@ -103,7 +103,7 @@ async def test_an_answer_pending_while_the_close_commits_is_refused_and_the_repo
     told = reply_to(discord_side, here)
     assert f"Roll call #{session.id} has just closed; your answer was not recorded" in told
     assert "present" not in told
-    assert (await h.bot.attendance.record(session.id, student.id)).status == "absent"
+    assert (await h.bot.attendance.get_record(session.id, student.id)).status == "absent"
     assert "0 present · 0 late · 3 absent · 0 excused" in reply_to(discord_side, close)
     report = discord_side.channel_messages(h.channel("admin").id)[-1]
     assert "0 present · 0 late · 3 absent · 0 excused" in report.content
@@ -122,7 +122,7 @@ async def test_an_answer_committed_before_the_close_is_in_the_report(configured,
     await finish(start(h, close))
 
     assert "You're marked **present**" in reply_to(discord_side, here)
-    assert (await h.bot.attendance.record(session.id, student.id)).status == "present"
+    assert (await h.bot.attendance.get_record(session.id, student.id)).status == "present"
     assert "1 present · 0 late · 2 absent · 0 excused" in reply_to(discord_side, close)
     report = discord_side.channel_messages(h.channel("admin").id)[-1]
     assert {row["user_id"]: row["status"] for row in parse_csv(report.files[0][1])}[str(student.id)] == "present"
@@ -137,7 +137,7 @@ async def test_an_answer_after_an_organizers_correction_does_not_undo_it(configu
     student = h.member("student")
     marked = await h.command("attendance mark", user="admin", channel="admin", member=student, status="excused")
     assert "now **excused**" in marked.text
-    record_before = await h.bot.attendance.record(session.id, student.id)
+    record_before = await h.bot.attendance.get_record(session.id, student.id)
     audit_before = await h.bot.audit.list(h.guild.id)
 
     result = await h.command("here", user=student, channel="attendance", code=await code_now(h, session.id))
@@ -145,7 +145,7 @@ async def test_an_answer_after_an_organizers_correction_does_not_undo_it(configu
     assert result.ephemeral
     assert f"An organizer set your status in roll call #{session.id} to **excused**" in result.text
     assert "present" not in result.text
-    assert await h.bot.attendance.record(session.id, student.id) == record_before
+    assert await h.bot.attendance.get_record(session.id, student.id) == record_before
     assert record_before.corrected_by == h.member("admin").id
     assert await h.bot.audit.list(h.guild.id) == audit_before
 
@@ -160,7 +160,7 @@ async def test_after_an_unmark_the_members_own_answer_counts_again(configured):
     result = await h.command("here", user=student, channel="attendance", code=await code_now(h, session.id))
 
     assert "You're marked **present**" in result.text
-    record = await h.bot.attendance.record(session.id, student.id)
+    record = await h.bot.attendance.get_record(session.id, student.id)
     assert (record.status, record.corrected_by) == ("present", None)
 
 
@@ -181,7 +181,7 @@ async def test_another_process_holding_the_write_lock_does_not_freeze_the_bot(co
     await finish(here_task)
 
     assert "You're marked **present**" in reply_to(discord_side, here)
-    assert (await h.bot.attendance.record(session.id, student.id)).status == "present"
+    assert (await h.bot.attendance.get_record(session.id, student.id)).status == "present"
 
 
 async def test_a_lock_held_too_long_gets_a_clear_try_again_and_records_nothing(configured, discord_side, db_path):
@@ -197,7 +197,7 @@ async def test_a_lock_held_too_long_gets_a_clear_try_again_and_records_nothing(c
     told = reply_to(discord_side, here)
     assert "database is busy right now, so your answer was not recorded" in told
     assert "Send `/here` again" in told
-    assert await h.bot.attendance.record(session.id, student.id) is None
+    assert await h.bot.attendance.get_record(session.id, student.id) is None
     again = await h.command("here", user=student, channel="attendance", code=await code_now(h, session.id))
     assert "You're marked **present**" in again.text
 
@@ -226,7 +226,7 @@ async def test_a_row_sqlite_cannot_store_fails_only_its_own_answer(configured, d
     assert logged[0].exc_info[0] is UnicodeEncodeError
     for member in classmates:
         assert "You're marked **present**" in reply_to(discord_side, payloads[member.id])
-    records = {record.user_id: record.status for record in await h.bot.attendance.records(session.id)}
+    records = {record.user_id: record.status for record in await h.bot.attendance.list_records(session.id)}
     assert records == {member.id: "present" for member in classmates}
 
 
@@ -304,8 +304,8 @@ async def test_a_code_typed_through_an_ime_or_pasted_is_accepted(configured, typ
     result = await h.command("here", user="student", channel="attendance", code=typed)
 
     assert "You're marked **present**" in result.text
-    assert (await h.bot.attendance.record(session.id, h.member("student").id)).status == "present"
-    assert await h.bot.attendance.failures(session.id) == {}
+    assert (await h.bot.attendance.get_record(session.id, h.member("student").id)).status == "present"
+    assert await h.bot.attendance.count_failures(session.id) == {}
 
 
 @pytest.mark.parametrize("typed", ["/here", "\u200b\u200b\u200b\u200b", "`````"])
@@ -316,5 +316,5 @@ async def test_only_invisible_or_pasted_leftovers_are_a_wrong_code(configured, t
     result = await h.command("here", user="student", channel="attendance", code=typed)
 
     assert "That code is wrong" in result.text
-    assert await h.bot.attendance.record(session.id, h.member("student").id) is None
-    assert await h.bot.attendance.failures(session.id) == {h.member("student").id: 1}
+    assert await h.bot.attendance.get_record(session.id, h.member("student").id) is None
+    assert await h.bot.attendance.count_failures(session.id) == {h.member("student").id: 1}

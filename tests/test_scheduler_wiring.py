@@ -34,7 +34,7 @@ async def test_real_scheduler_rotates_codes_and_closes_on_time(settings, discord
             )
             opened = await h.command("attendance open", user="admin", channel="admin", duration=1)
             assert "is open" in opened.text
-            session = await bot.attendance.latest(h.guild.id)
+            session = await bot.attendance.get_latest(h.guild.id)
             assert {f"attendance.rotate:{session.id}", f"attendance.close:{session.id}"} <= set(bot.jobs.job_ids())
 
             traveller.shift(timedelta(seconds=16))

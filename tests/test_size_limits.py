@@ -12,7 +12,7 @@ import pytest
 from discord import app_commands
 
 from bot.errors import InvalidInput
-from cogs.attendance.cog import CHANNELS_SHOWN
+from cogs.attendance.answers import CHANNELS_SHOWN
 from tests.harness import DEFAULT_CHANNELS, GUILD_ID, ChannelSpec, World
 from utils.codes import window_at, window_code
 
@@ -40,7 +40,7 @@ async def open_in(h, channel_name: str):
         "attendance open", user="admin", channel="admin", options={"channel": h.channel(channel_name)}
     )
     assert "is open in" in result.text, result.text
-    return await h.bot.attendance.latest(h.guild.id)
+    return await h.bot.attendance.get_latest(h.guild.id)
 
 
 async def wrong_code_for(h, session) -> str:
@@ -65,7 +65,7 @@ async def test_status_with_many_lock_outs_shows_some_and_attaches_them_all(confi
         clock.advance(seconds=1)  # one lock-out per second, so their order is defined
         for _ in range(5):
             await h.command("here", user=pupil, channel="attendance", code=wrong)
-    assert len(await h.bot.attendance.lockouts(session.id)) == LOCKED_OUT_MEMBERS
+    assert len(await h.bot.attendance.list_lockouts(session.id)) == LOCKED_OUT_MEMBERS
 
     status = await h.command("attendance status", user="admin", channel="admin")
 
@@ -138,7 +138,7 @@ async def test_a_choice_outside_the_list_is_quoted_cut_short(configured):
     assert result.text.startswith("I couldn't understand `ppp")
     assert "…` for that option" in result.text
     assert len(result.text) < 300
-    assert await h.bot.attendance.record(session.id, h.member("student").id) is None
+    assert await h.bot.attendance.get_record(session.id, h.member("student").id) is None
 
 
 async def snapshot(h):

@@ -226,7 +226,7 @@ async def open_roll_call(h):
     await set_config(h, admin_channel=h.channel("admin"), attendance_channel=h.channel("attendance"))
     result = await h.command("attendance open", user="admin", channel="admin")
     assert "is open in" in result.text, result.text
-    return await h.bot.attendance.latest(h.guild.id)
+    return await h.bot.attendance.get_latest(h.guild.id)
 
 
 async def test_marking_a_user_who_is_not_in_the_server_is_refused_and_changes_nothing(h, discord_side):
@@ -236,7 +236,7 @@ async def test_marking_a_user_who_is_not_in_the_server_is_refused_and_changes_no
     result = await h.command("attendance mark", user="admin", channel="admin", member=visitor, status="present")
     assert result.ephemeral
     assert f"{visitor.mention} is not a member of this server, so they can't be marked" in result.text
-    assert await h.bot.attendance.record(session.id, visitor.id) is None
+    assert await h.bot.attendance.get_record(session.id, visitor.id) is None
     assert await h.bot.audit.list(h.guild.id, action_prefix="attendance.") == []
     assert [sent.kind for sent in discord_side.sent[sent_before:]] == ["response"]
 
@@ -250,4 +250,4 @@ async def test_a_record_of_someone_who_left_can_still_be_removed(h):
     gone = outsider(h, "student3", leaver.id)
     result = await h.command("attendance unmark", user="admin", channel="admin", member=gone)
     assert f"Removed {gone.mention}'s record (excused)" in result.text
-    assert await h.bot.attendance.record(session.id, leaver.id) is None
+    assert await h.bot.attendance.get_record(session.id, leaver.id) is None

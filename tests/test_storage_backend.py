@@ -246,7 +246,7 @@ async def test_times_written_in_a_batch_are_stored_in_the_same_format(db):
     outcome = await attendance.record_submission(Submission(session_id, 5, "present", answered_at, "ana", "Ana"))
 
     assert outcome.result is SubmissionResult.RECORDED
-    record = await attendance.record(session_id, 5)
+    record = await attendance.get_record(session_id, 5)
     assert record.submitted_at == answered_at and record.submitted_at.tzinfo is UTC
     stored = await db.fetch_value("SELECT submitted_at FROM attendance_record WHERE session_id = ?", (session_id,))
     assert stored == "2024-05-01T09:00:04.250000+00:00"
@@ -276,8 +276,8 @@ async def test_due_times_compare_as_instants_across_zones(db):
     session_id = await open_in(attendance, channel_id=10, closes_at=closes_at)
     in_new_york = timezone(timedelta(hours=-4))
 
-    just_before = await attendance.due_to_close((closes_at - timedelta(microseconds=1)).astimezone(in_new_york))
-    at_the_time = await attendance.due_to_close(closes_at.astimezone(in_new_york))
+    just_before = await attendance.list_due_to_close((closes_at - timedelta(microseconds=1)).astimezone(in_new_york))
+    at_the_time = await attendance.list_due_to_close(closes_at.astimezone(in_new_york))
 
     assert just_before == []
     assert [session.id for session in at_the_time] == [session_id]
@@ -294,7 +294,7 @@ async def test_records_are_listed_by_display_name_ignoring_case(db):
             Submission(session_id, user_id, "present", OPENED_AT, display_name.lower(), display_name)
         )
 
-    records = await attendance.records(session_id)
+    records = await attendance.list_records(session_id)
 
     # Equal names keep the member id order.
     assert [(record.display_name, record.user_id) for record in records] == [
@@ -323,7 +323,7 @@ async def test_a_database_built_before_the_seam_opens_unchanged_and_is_not_migra
         attendance = attendance_of(db)
         session = await attendance.get(7)
         assert session.opened_at == OPENED_AT and session.opened_at.tzinfo is UTC
-        record = await attendance.record(7, 5)
+        record = await attendance.get_record(7, 5)
         assert record.submitted_at == datetime(2024, 5, 1, 9, 0, 4, 250_000, tzinfo=UTC)
         await attendance.record_submission(Submission(7, 6, "late", OPENED_AT + timedelta(minutes=11), "bo", "Bo"))
     finally:

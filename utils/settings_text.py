@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import re
 
+from utils.limits import MAX_REMINDER_OFFSETS, REMINDER_MINUTES
 from utils.text import shorten
 
-MAX_REMINDER_OFFSETS = 5
-REMINDER_MINUTES_RANGE = (1, 4 * 7 * 24 * 60)
 REMINDER_OFFSETS_FORM = (
     f"Reminder offsets are up to {MAX_REMINDER_OFFSETS} whole numbers of minutes before the start, each "
-    f"{REMINDER_MINUTES_RANGE[0]} to {REMINDER_MINUTES_RANGE[1]}, separated by commas, like `60,10`"
+    f"{REMINDER_MINUTES.low} to {REMINDER_MINUTES.high}, separated by commas, like `60,10`"
 )
 # ASCII digits only: str.isdigit() also accepts `²` and other digits that int() then rejects.
 _WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+")
@@ -28,7 +27,7 @@ def parse_reminder_offsets(text: str) -> tuple[int, ...]:
     parts = [part.strip() for part in text.replace(";", ",").split(",") if part.strip()]
     if not parts:
         raise ValueError(f"{REMINDER_OFFSETS_FORM}; you gave none.")
-    low, high = REMINDER_MINUTES_RANGE
+    low, high = REMINDER_MINUTES.bounds
     offsets: set[int] = set()
     for part in parts:
         if not _WHOLE_NUMBER.fullmatch(part):

@@ -5,10 +5,21 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from cogs.attendance.cog import Attendance
+from cogs.attendance.live import RollCalls
 
 if TYPE_CHECKING:
     from bot.core import Rollcall
 
 
 async def setup(bot: Rollcall) -> None:
-    await bot.add_cog(Attendance(bot, bot.attendance, bot.delivery))
+    roll_calls = RollCalls(bot, bot.attendance, bot.guild_configs, bot.delivery, bot.tracked_posts, bot.jobs, bot.clock)
+    await bot.add_cog(
+        Attendance(
+            bot,
+            roll_calls=roll_calls,
+            sessions=bot.attendance,
+            configs=bot.guild_configs,
+            delivery=bot.delivery,
+            clock=bot.clock,
+        )
+    )

@@ -8,9 +8,10 @@ from datetime import datetime
 
 from bot.delivery import CONTENT_LIMIT, Handover, Parcel, Target
 from cogs.attendance.views import counts_line, session_csv_name
-from storage.attendance import MAX_FAILURES, AttendanceSession
+from storage.attendance import AttendanceSession
 from storage.outbox import DELIVERED, PENDING, NewOwed
 from utils.csv_export import build_csv
+from utils.limits import MAX_FAILURES
 from utils.timefmt import local_iso, utc_iso
 
 CLOSE_REPORT_KIND = "attendance.close_report"

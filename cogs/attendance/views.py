@@ -12,12 +12,12 @@ import discord
 
 from bot.checks import ensure_staff
 from bot.tree import GuardedItem, RollcallView
-from storage.attendance import AttendanceRecord, AttendanceSession, SessionSummary
+from storage.attendance import AttendanceRecord, AttendanceRepository, AttendanceSession, SessionSummary
 from utils.csv_export import build_csv
 from utils.timefmt import discord_timestamp, local_iso, local_text, utc_iso
 
 if TYPE_CHECKING:
-    from bot.core import Rollcall
+    from bot.types import Interaction
 
 SESSIONS_PAGE_SIZE = 10
 CSV_HEADER = (
@@ -129,22 +129,24 @@ class SessionsPageButton(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str], /
+        cls, interaction: Interaction, item: discord.ui.Button, match: re.Match[str], /
     ) -> SessionsPageButton:
         return cls(int(match["page"]), label=item.label or "Page")
 
-    async def run(self, interaction: discord.Interaction) -> None:
+    async def run(self, interaction: Interaction) -> None:
         await ensure_staff(interaction, organizers_allowed=True)
-        bot: Rollcall = interaction.client  # type: ignore[assignment]
-        embed, view = await render_sessions_page(bot, interaction.guild_id, self.page)
+        # A DynamicItem is built by discord.py, not by the cog, so its repository comes from the client.
+        embed, view = await render_sessions_page(interaction.client.attendance, interaction.guild_id, self.page)
         await interaction.response.edit_message(embed=embed, view=view)
 
 
-async def render_sessions_page(bot: Rollcall, guild_id: int, page: int) -> tuple[discord.Embed, discord.ui.View]:
-    total = await bot.attendance.count_sessions(guild_id)
+async def render_sessions_page(
+    sessions: AttendanceRepository, guild_id: int, page: int
+) -> tuple[discord.Embed, discord.ui.View]:
+    total = await sessions.count_sessions(guild_id)
     pages = max(1, -(-total // SESSIONS_PAGE_SIZE))
     page = min(max(page, 0), pages - 1)
-    summaries = await bot.attendance.list_recent(guild_id, limit=SESSIONS_PAGE_SIZE, offset=page * SESSIONS_PAGE_SIZE)
+    summaries = await sessions.list_recent(guild_id, limit=SESSIONS_PAGE_SIZE, offset=page * SESSIONS_PAGE_SIZE)
     view = RollcallView(timeout=None)
     view.add_item(SessionsPageButton(max(page - 1, 0), label="◀ Newer", disabled=page == 0))
     # The next button's id must differ from the previous one's even when both are disabled.
