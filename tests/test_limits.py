@@ -12,10 +12,16 @@ from storage.outbox import DELIVERED, PENDING, UNDELIVERABLE
 from utils.limits import (
     CODE_INTERVAL,
     CODE_LENGTH,
+    EVENT_ATTENDANCE_SOURCES,
+    EVENT_CAPACITY,
+    EVENT_DESCRIPTION,
+    EVENT_LOCATION,
+    EVENT_TITLE,
     GRACE,
     LATE_AFTER,
     RECORD_STATUSES,
     ROLL_CALL_DURATION,
+    RSVP_STATUSES,
     SESSION_STATUSES,
     VERIFICATION_TIMEOUT,
     Limit,
@@ -25,7 +31,9 @@ CheckValue = tuple[int, int | None] | tuple[str, ...]
 
 _CHECK = re.compile(r"CHECK \((?P<rule>.*)\)")
 _AT_LEAST = re.compile(r"(?P<column>\w+) >= (?P<low>-?\d+)")
-_BETWEEN = re.compile(r"(?P<column>\w+) BETWEEN (?P<low>-?\d+) AND (?P<high>-?\d+)")
+_BETWEEN = re.compile(r"(?P<column>\w+|length\(\w+\)) BETWEEN (?P<low>-?\d+) AND (?P<high>-?\d+)")
+# A row rule between two columns (an end after its start): compared as the rule itself.
+_AFTER = re.compile(r"(?P<column>\w+) > (?P<other>\w+)")
 _ONE_OF = re.compile(r"(?P<column>\w+) IN \((?P<values>[^)]*)\)")
 
 
@@ -34,6 +42,8 @@ def _parse_check(rule: str) -> tuple[str, CheckValue]:
         return match["column"], (int(match["low"]), int(match["high"]))
     if match := _AT_LEAST.fullmatch(rule):
         return match["column"], (int(match["low"]), None)
+    if match := _AFTER.fullmatch(rule):
+        return match["column"], (">", match["other"])
     if match := _ONE_OF.fullmatch(rule):
         return match["column"], tuple(value.strip().strip("'") for value in match["values"].split(","))
     raise AssertionError(f"a CHECK this test does not know how to compare with utils/limits.py: {rule}")
@@ -69,6 +79,13 @@ async def test_every_sql_check_of_a_migrated_database_matches_utils_limits(h):
         ("attendance_session", "status"): SESSION_STATUSES,
         ("attendance_record", "status"): RECORD_STATUSES,
         ("outbox", "status"): (PENDING, DELIVERED, UNDELIVERABLE),
+        ("event", "length(title)"): EVENT_TITLE.bounds,
+        ("event", "length(description)"): EVENT_DESCRIPTION.bounds,
+        ("event", "length(location)"): EVENT_LOCATION.bounds,
+        ("event", "capacity"): EVENT_CAPACITY.bounds,
+        ("event", "ends_at"): (">", "starts_at"),
+        ("event_rsvp", "status"): RSVP_STATUSES,
+        ("event_attendance", "source"): EVENT_ATTENDANCE_SOURCES,
     }
 
 

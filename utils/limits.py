@@ -1,4 +1,4 @@
-"""Every bound a roll-call setting or option may take, and the statuses a row may have.
+"""Every bound a setting, option or typed field may take, and the statuses a row may have.
 
 The slash options' `app_commands.Range`, the bot's own range checks and their messages, the
 choices offered and the `CHECK`s of the migrations all follow these values: tests/test_limits.py
@@ -36,5 +36,15 @@ MAX_REMINDER_OFFSETS = 5
 # Wrong or expired codes after which a member is locked out of a roll call.
 MAX_FAILURES = 5
 
+EVENT_TITLE = Limit(1, 100, "characters")
+EVENT_DESCRIPTION = Limit(0, 2000, "characters")
+EVENT_LOCATION = Limit(0, 100, "characters")
+EVENT_CAPACITY = Limit(1, 10_000, "seats")
+# Minutes before the start at which RSVPs close, when typed as a number.
+SIGNUP_CUTOFF = Limit(0, 4 * 7 * 24 * 60, "minutes")
+
 RECORD_STATUSES = ("present", "late", "absent", "excused")
 SESSION_STATUSES = ("open", "closed")
+# "waitlist" is where "going" lands when the event is full; members choose among the other three.
+RSVP_STATUSES = ("going", "waitlist", "interested", "not_going")
+EVENT_ATTENDANCE_SOURCES = ("command", "roll_call", "organizer")
