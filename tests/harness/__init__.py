@@ -2,6 +2,8 @@
 
 * `routes.FakeDiscord` stands in for Discord's servers (REST and the interaction webhook),
   checked against Discord's limits in `limits`; `faults` builds Discord's error answers.
+* `interactions` holds Discord's rules for an interaction's token and callback types, applied
+  by the `webhook` routes; `submits` refuses selects and modal answers the client could not send.
 * `world` holds the fixed server (roles, channels, members) a bot boots into.
 * `payloads` builds real `INTERACTION_CREATE` payloads; `driver.Harness` feeds them to
   discord.py's own parser and waits for the bot; `sent` holds what came back.
@@ -18,13 +20,16 @@ from tests.harness.faults import (
     FakeResponse,
     Fault,
     UnknownEndpoint,
+    bad_request,
     client_disconnected,
     connection_reset,
     forbidden,
     invalid_form_body,
     not_found,
     server_error,
+    unauthorized,
 )
+from tests.harness.interactions import ImpossibleInteraction, InteractionLedger
 from tests.harness.payloads import InteractionPayloads, OptionValue, UploadedFile, user_payload
 from tests.harness.routes import FakeDiscord
 from tests.harness.sent import (
@@ -80,6 +85,8 @@ __all__ = [
     "FakeResponse",
     "Fault",
     "Harness",
+    "ImpossibleInteraction",
+    "InteractionLedger",
     "InteractionPayloads",
     "InteractionResult",
     "JsonObject",
@@ -93,6 +100,7 @@ __all__ = [
     "UserSpec",
     "World",
     "add_member",
+    "bad_request",
     "boot_bot",
     "client_disconnected",
     "connection_reset",
@@ -105,5 +113,6 @@ __all__ = [
     "server_error",
     "shutdown_bot",
     "snowflake",
+    "unauthorized",
     "user_payload",
 ]

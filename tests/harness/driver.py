@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import discord
@@ -15,6 +15,7 @@ from discord.ext.test import factories as dpy_factories
 from tests.harness import private
 from tests.harness.payloads import InteractionPayloads, OptionValue
 from tests.harness.sent import Choice, InteractionResult, JsonObject, Sent
+from tests.harness.submits import SelectValue
 from tests.harness.waits import IDLE_TIMEOUT_SECONDS, until_idle
 from tests.harness.world import UserSpec, add_member
 
@@ -57,6 +58,9 @@ class Harness(InteractionPayloads):
     # ---- dispatch -----------------------------------------------------------------------
 
     def dispatch_nowait(self, payload: JsonObject) -> None:
+        """Discord creates the interaction now, on the bot's injected clock: its 3-second and
+        15-minute deadlines count from here."""
+        self.discord.ledger.dispatched(int(payload["id"]), getattr(self.bot, "clock", None))
         private.parse_interaction_create(private.connection_state(self.bot), payload)
 
     async def dispatch(self, payload: JsonObject) -> InteractionResult:
@@ -115,12 +119,17 @@ class Harness(InteractionPayloads):
         return await self.dispatch(self.component_payload(message, custom_id, user=user))
 
     async def select(
-        self, message: JsonObject | Sent, custom_id: str, values: list[str], *, user: discord.Member | str
+        self,
+        message: JsonObject | Sent,
+        custom_id: str,
+        values: Sequence[SelectValue],
+        *,
+        user: discord.Member | str,
     ) -> InteractionResult:
+        """Choose in a select: a string select's option values, or the members, roles and
+        channels a user, role, mentionable or channel select offers."""
         user = self.member(user) if isinstance(user, str) else user
-        return await self.dispatch(
-            self.component_payload(message, custom_id, user=user, values=values, component_type=3)
-        )
+        return await self.dispatch(self.component_payload(message, custom_id, user=user, values=values))
 
     async def submit_modal(
         self,

@@ -33,6 +33,15 @@ def not_found(code: int, message: str) -> discord.NotFound:
     return discord.NotFound(FakeResponse(404, "Not Found"), {"code": code, "message": message})  # type: ignore[arg-type]
 
 
+def bad_request(code: int, message: str) -> discord.HTTPException:
+    return discord.HTTPException(FakeResponse(400, "Bad Request"), {"code": code, "message": message})  # type: ignore[arg-type]
+
+
+def unauthorized(code: int, message: str) -> discord.HTTPException:
+    """A 401: discord.py raises a plain HTTPException for it."""
+    return discord.HTTPException(FakeResponse(401, "Unauthorized"), {"code": code, "message": message})  # type: ignore[arg-type]
+
+
 INVALID_FORM_BODY = 50035
 
 

@@ -50,9 +50,14 @@ COMMAND_NAME_MAX = 32
 COMMAND_DESCRIPTION_MAX = 100
 COMMAND_OPTIONS_MAX = 25
 COMMAND_CHOICES_MAX = 25
-# Discord's pattern for chat-input names: letters, numbers, `-` and `_`, lowercase where a
-# letter has a lowercase form.
-COMMAND_NAME_PATTERN = re.compile(r"^[-_\w]{1,32}$")
+# Discord's pattern for chat-input command and option names is
+# `^[-_'\p{L}\p{N}\p{sc=Deva}\p{sc=Thai}]{1,32}$`, lowercase where a letter has a lowercase form;
+# Python's `re` has no script classes, so this takes letters, digits, `-`, `_` and `'`, and the
+# lowercase rule is checked apart.
+COMMAND_NAME_PATTERN = re.compile(r"^[-_'\w]{1,32}$")
+# Per command type, how many global commands an application may have (application-commands:
+# "100 global CHAT_INPUT commands, 15 global USER commands, 15 global MESSAGE commands").
+COMMANDS_PER_TYPE_MAX = {1: 100, 2: 15, 3: 15}
 
 IS_COMPONENTS_V2 = 1 << 15
 SUBCOMMAND_TYPES = (1, 2)
@@ -283,10 +288,26 @@ def _check_modal_input(errors: FormErrors, component: dict[str, Any], path: Path
 def command_sync_errors(commands: list[dict[str, Any]]) -> FormErrors:
     """PUT /applications/{id}[/guilds/{id}]/commands: the whole tree at once."""
     errors = FormErrors()
+    seen: set[tuple[int, str]] = set()
     for index, command in enumerate(commands or []):
-        chat_input = command.get("type", 1) == 1
-        _check_command_node(errors, command, (index,), chat_input=chat_input)
+        command_type = command.get("type", 1)
+        _check_command_node(errors, command, (index,), chat_input=command_type == 1)
+        key = (command_type, command.get("name") or "")
+        if key in seen:
+            errors.add(
+                (index, "name"), "APPLICATION_COMMANDS_DUPLICATE_NAME", "Application command names must be unique"
+            )
+        seen.add(key)
     return errors
+
+
+def command_count_error(commands: list[dict[str, Any]]) -> str | None:
+    """Over the per-type limit Discord answers 30032, "Maximum number of application commands reached"."""
+    for command_type, limit in COMMANDS_PER_TYPE_MAX.items():
+        count = sum(1 for command in commands or [] if command.get("type", 1) == command_type)
+        if count > limit:
+            return f"Maximum number of application commands reached ({limit})"
+    return None
 
 
 def _check_command_node(errors: FormErrors, node: dict[str, Any], path: Path, *, chat_input: bool) -> None:
@@ -299,8 +320,23 @@ def _check_command_node(errors: FormErrors, node: dict[str, Any], path: Path, *,
         errors.length_between((*path, "name"), name, 1, COMMAND_NAME_MAX)
     options = node.get("options") or []
     errors.max_items((*path, "options"), options, COMMAND_OPTIONS_MAX)
+    optional_seen = False
+    names: set[str] = set()
     for index, option in enumerate(options):
         where = (*path, "options", index)
         _check_command_node(errors, option, where, chat_input=True)
-        if option.get("type") not in SUBCOMMAND_TYPES:
-            _check_choices(errors, option.get("choices") or [], (*where, "choices"), COMMAND_CHOICES_MAX)
+        if option.get("name") in names:
+            errors.add((*where, "name"), "APPLICATION_COMMAND_OPTIONS_DUPLICATE_NAME", "Option names must be unique")
+        names.add(option.get("name") or "")
+        if option.get("type") in SUBCOMMAND_TYPES:
+            continue
+        _check_choices(errors, option.get("choices") or [], (*where, "choices"), COMMAND_CHOICES_MAX)
+        if option.get("required"):
+            if optional_seen:
+                errors.add(
+                    (*path, "options"),
+                    "APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID",
+                    "Required options must be placed before non-required options",
+                )
+        else:
+            optional_seen = True

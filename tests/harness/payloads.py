@@ -3,6 +3,7 @@ options, autocomplete, button and select clicks, modal submits and commands in a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -10,7 +11,22 @@ from typing import TYPE_CHECKING
 import discord
 from discord.ext.test import factories as dpy_factories
 
+from tests.harness.interactions import (
+    APPLICATION_COMMAND,
+    APPLICATION_COMMAND_AUTOCOMPLETE,
+    BOT_DM,
+    MESSAGE_COMPONENT,
+    MODAL_SUBMIT,
+    ImpossibleInteraction,
+)
 from tests.harness.sent import JsonObject, Sent, iter_custom_ids
+from tests.harness.submits import (
+    STRING_SELECT,
+    SelectValue,
+    check_select,
+    find_component,
+    modal_submission,
+)
 from tests.harness.world import APP_ID, ATTACHMENT_SIZE_LIMIT
 
 if TYPE_CHECKING:
@@ -87,13 +103,27 @@ class InteractionPayloads:
             "permissions": str(channel.permissions_for(member).value),
         }
 
-    def _base_payload(
-        self, interaction_type: int, user: discord.Member, channel: discord.abc.GuildChannel
-    ) -> JsonObject:
+    def _open_interaction(
+        self, interaction_type: int, channel_id: int, *, source_message_id: int | None = None
+    ) -> tuple[int, str]:
         interaction_id = self.discord.next_id()
         token = f"token-{interaction_id}"
         self.discord.interactions[token] = interaction_id
-        self.discord.interaction_channels[interaction_id] = channel.id
+        self.discord.interaction_channels[interaction_id] = channel_id
+        self.discord.ledger.open(interaction_id, token, interaction_type, source_message_id=source_message_id)
+        return interaction_id, token
+
+    def _base_payload(
+        self,
+        interaction_type: int,
+        user: discord.Member,
+        channel: discord.abc.GuildChannel,
+        *,
+        source_message_id: int | None = None,
+    ) -> JsonObject:
+        interaction_id, token = self._open_interaction(
+            interaction_type, channel.id, source_message_id=source_message_id
+        )
         return {
             "id": str(interaction_id),
             "application_id": str(APP_ID),
@@ -196,7 +226,8 @@ class InteractionPayloads:
         }
         if resolved:
             data["resolved"] = resolved
-        payload = self._base_payload(4 if focused else 2, user, channel)
+        interaction_type = APPLICATION_COMMAND_AUTOCOMPLETE if focused else APPLICATION_COMMAND
+        payload = self._base_payload(interaction_type, user, channel)
         payload["data"] = data
         return payload
 
@@ -206,22 +237,43 @@ class InteractionPayloads:
         custom_id: str,
         *,
         user: discord.Member,
-        values: list[str] | None = None,
-        component_type: int = 2,
+        values: Sequence[SelectValue] | None = None,
     ) -> JsonObject:
+        """A click on a button, or a choice in a select: `values` are a string select's option
+        values, or the members, roles and channels (or their ids) of the other selects."""
         stored = self._stored(message)
-        if custom_id not in list(iter_custom_ids(stored.get("components") or [])):
+        component = find_component(stored.get("components") or [], custom_id)
+        if component is None:
             raise AssertionError(
                 f"{custom_id!r} is not on that message; it has {list(iter_custom_ids(stored.get('components') or []))}"
             )
         channel = self.guild.get_channel(int(stored["channel_id"])) or self.channel("general")
-        payload = self._base_payload(3, user, channel)
+        payload = self._base_payload(MESSAGE_COMPONENT, user, channel, source_message_id=int(stored["id"]))
         payload["message"] = stored
-        payload["data"] = {"custom_id": custom_id, "component_type": component_type}
+        payload["data"] = {"custom_id": custom_id, "component_type": component["type"]}
         if values is not None:
-            payload["data"]["values"] = values
+            chosen = [self._select_target(component["type"], value) for value in values]
+            check_select(component, chosen)
+            resolved: Resolved = {}
+            payload["data"]["values"] = [
+                value if isinstance(value, str) else str(self._option_value(value, resolved)) for value in chosen
+            ]
+            if component["type"] != STRING_SELECT:
+                payload["data"]["resolved"] = resolved
+        elif component["type"] != 2:
+            raise ImpossibleInteraction(f"{custom_id!r} is a select; choose its values with `select`")
         self.discord.original_messages[int(payload["id"])] = int(stored["id"])
         return payload
+
+    def _select_target(self, select_type: int, value: SelectValue) -> SelectValue:
+        """An id given for a user, role or channel select, as the object Discord resolves it to."""
+        if select_type == STRING_SELECT or not isinstance(value, str):
+            return value
+        target_id = int(value)
+        found = self.guild.get_member(target_id) or self.guild.get_role(target_id) or self.guild.get_channel(target_id)
+        if found is None:
+            raise ImpossibleInteraction(f"no member, role or channel with id {value} to choose")
+        return found
 
     def _stored(self, message: JsonObject | Sent) -> JsonObject:
         if isinstance(message, Sent):
@@ -242,34 +294,34 @@ class InteractionPayloads:
         user: discord.Member,
         channel: discord.abc.GuildChannel | None = None,
     ) -> JsonObject:
+        """A modal's submit: inputs the test leaves out keep what the modal prefilled. A modal
+        opened from a component carries that component's message, as Discord sends it."""
         channel = channel or self.channel("general")
-        rows = []
-        for row in modal.get("components", []):
-            inputs = []
-            for component in row.get("components", []) if row.get("type") == 1 else [row.get("component", row)]:
-                custom_id = component.get("custom_id")
-                if custom_id is None:
-                    continue
-                inputs.append({"type": component["type"], "custom_id": custom_id, "value": values.get(custom_id, "")})
-            if row.get("type") == 1:
-                rows.append({"type": 1, "components": inputs})
-            else:
-                rows.append({"type": row.get("type"), "component": inputs[0]} if inputs else row)
-        payload = self._base_payload(5, user, channel)
+        rows = modal_submission(modal, values)
+        source_id = self.discord.ledger.modal_sources.get(modal.get("custom_id", ""))
+        source = self.discord.messages.get(source_id) if source_id else None
+        payload = self._base_payload(MODAL_SUBMIT, user, channel, source_message_id=source_id if source else None)
         payload["data"] = {"custom_id": modal["custom_id"], "components": rows}
+        if source is not None:
+            payload["message"] = source
+            self.discord.original_messages[int(payload["id"])] = int(source["id"])
         return payload
 
     # ---- direct messages ----------------------------------------------------------------
 
     def dm_command_payload(self, qualified_name: str, *, user: discord.Member) -> JsonObject:
-        """A slash command without options run in the member's DM with the bot (context 1):
-        Discord sends `user` instead of `member` and no guild_id."""
-        self._find_command(qualified_name)  # an unknown name fails here, not in discord.py
-        interaction_id = self.discord.next_id()
-        token = f"token-{interaction_id}"
-        channel_id = self.discord.dm_channels.setdefault(user.id, self.discord.next_id())
-        self.discord.interactions[token] = interaction_id
-        self.discord.interaction_channels[interaction_id] = channel_id
+        """A slash command without options run in the member's DM with the bot (context 1,
+        BOT_DM): Discord sends `user` instead of `member`, no guild_id, a channel of type 1,
+        and "0" as the guild installation's owner. Discord's client does not offer a command
+        whose contexts leave out BOT_DM there, so asking for one is `ImpossibleInteraction`."""
+        command = self._find_command(qualified_name)  # an unknown name fails here, not in discord.py
+        root = command.root_parent or command
+        registered = root.to_dict(self.bot.tree)
+        contexts = registered.get("contexts")
+        if registered.get("dm_permission") is False or (contexts is not None and BOT_DM not in contexts):
+            raise ImpossibleInteraction(f"Discord does not offer /{root.name} in DMs (contexts {contexts})")
+        channel_id = self.discord.dm_channel_id(user.id)
+        interaction_id, token = self._open_interaction(APPLICATION_COMMAND, channel_id)
         parts = qualified_name.split()
         options: list[JsonObject] = []
         for depth in range(len(parts) - 1, 0, -1):
@@ -277,7 +329,7 @@ class InteractionPayloads:
         return {
             "id": str(interaction_id),
             "application_id": str(APP_ID),
-            "type": 2,
+            "type": APPLICATION_COMMAND,
             "token": token,
             "version": 1,
             "channel_id": str(channel_id),
@@ -287,8 +339,8 @@ class InteractionPayloads:
             "app_permissions": str(discord.Permissions.text().value),
             "attachment_size_limit": ATTACHMENT_SIZE_LIMIT,
             "entitlements": [],
-            "authorizing_integration_owners": {"0": str(self.guild.id)},
-            "context": 1,
+            "authorizing_integration_owners": {"0": "0"},
+            "context": BOT_DM,
             "data": {
                 "id": str(self.discord.next_id()),
                 "name": parts[0],

@@ -10,7 +10,6 @@ from __future__ import annotations
 import itertools
 import json
 import re
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypedDict
@@ -22,16 +21,18 @@ from discord.state import ConnectionState
 
 from tests.harness import limits, private
 from tests.harness.faults import (
-    FakeResponse,
     Fault,
     UnknownEndpoint,
+    bad_request,
     forbidden,
     invalid_form_body,
     not_found,
     template_regex,
 )
+from tests.harness.interactions import InteractionLedger, refuse_ephemeral
 from tests.harness.payloads import user_payload
 from tests.harness.sent import JsonObject, Sent, SentKind, Upload, sent_kind
+from tests.harness.webhook import InteractionWebhook
 from tests.harness.world import APP_ID, BOT_USER_ID
 
 # The `{name}` segments of the route's URL template.
@@ -70,6 +71,7 @@ class FakeDiscord:
         self.original_messages: dict[int, int] = {}
         self.response_times: dict[int, float] = {}
         self.responded: set[int] = set()
+        self.ledger = InteractionLedger()
         self._ids = itertools.count(1_300_000_000_000_000_000)
         self.faults: list[Fault] = []
         self.faults_raised: list[str] = []
@@ -89,14 +91,15 @@ class FakeDiscord:
                 ("PUT", "/applications/{application_id}/guilds/{guild_id}/commands", self._sync_commands),
             )
         ]
+        self.webhook = InteractionWebhook(self)
         self._webhook_routes: list[tuple[str, re.Pattern[str], RouteHandler]] = [
             (method, template_regex(template), handler)
             for method, template, handler in (
-                ("POST", "/interactions/{interaction_id}/{token}/callback", self._interaction_callback),
-                ("POST", "/webhooks/{application_id}/{token}", self._followup),
-                ("GET", "/webhooks/{application_id}/{token}/messages/{message_id}", self._get_webhook_message),
-                ("PATCH", "/webhooks/{application_id}/{token}/messages/{message_id}", self._edit_webhook_message),
-                ("DELETE", "/webhooks/{application_id}/{token}/messages/{message_id}", self._delete_webhook_message),
+                ("POST", "/interactions/{interaction_id}/{token}/callback", self.webhook.callback),
+                ("POST", "/webhooks/{application_id}/{token}", self.webhook.followup),
+                ("GET", "/webhooks/{application_id}/{token}/messages/{message_id}", self.webhook.get_message),
+                ("PATCH", "/webhooks/{application_id}/{token}/messages/{message_id}", self.webhook.edit_message),
+                ("DELETE", "/webhooks/{application_id}/{token}/messages/{message_id}", self.webhook.delete_message),
             )
         ]
 
@@ -254,9 +257,9 @@ class FakeDiscord:
         checks: dict[RouteHandler, Callable[[Any], limits.FormErrors]] = {
             self._send_message: limits.message_errors,
             self._edit_message: limits.message_errors,
-            self._followup: limits.message_errors,
-            self._edit_webhook_message: limits.message_errors,
-            self._interaction_callback: limits.interaction_callback_errors,
+            self.webhook.followup: limits.message_errors,
+            self.webhook.edit_message: limits.message_errors,
+            self.webhook.callback: limits.interaction_callback_errors,
             self._sync_commands: limits.command_sync_errors,
         }
         check = checks.get(handler)
@@ -309,6 +312,7 @@ class FakeDiscord:
             raise forbidden(50001, "Missing Access")
         message_id = int(params["message_id"])
         message = self.messages.get(message_id)
+        refuse_ephemeral(message)
         if message is None:
             raise not_found(10008, "Unknown Message")
         message.update({key: value for key, value in body.items() if key != "attachments"})
@@ -321,6 +325,7 @@ class FakeDiscord:
     ) -> JsonObject | None:
         self._ensure_channel(int(params["channel_id"]))
         message = self.messages.get(int(params["message_id"]))
+        refuse_ephemeral(message)
         if message is None or int(message["channel_id"]) != int(params["channel_id"]):
             raise not_found(10008, "Unknown Message")
         return message
@@ -329,6 +334,7 @@ class FakeDiscord:
         self, params: RouteParams, body: JsonObject, files: list[Upload], kwargs: RequestOptions
     ) -> JsonObject | None:
         message_id = int(params["message_id"])
+        refuse_ephemeral(self.messages.get(message_id))
         if self.messages.pop(message_id, None) is None:
             raise not_found(10008, "Unknown Message")
         self._record(Sent("delete", {}, channel_id=int(params["channel_id"]), message_id=message_id))
@@ -391,105 +397,11 @@ class FakeDiscord:
     async def _sync_commands(
         self, params: RouteParams, body: list[JsonObject], files: list[Upload], kwargs: RequestOptions
     ) -> list[JsonObject]:
+        too_many = limits.command_count_error(body)
+        if too_many is not None:
+            raise bad_request(30032, too_many)
         self._record(Sent("sync", {"commands": body, "guild_id": params.get("guild_id")}))
         return [
             {**command, "id": str(self.next_id()), "application_id": str(APP_ID), "version": "1"}
             for command in (body or [])
         ]
-
-    # ---- webhook (interaction) routes ------------------------------------------------
-
-    async def _interaction_callback(
-        self, params: RouteParams, body: JsonObject, files: list[Upload], kwargs: RequestOptions
-    ) -> JsonObject | None:
-        interaction_id = int(params["interaction_id"])
-        self.response_times.setdefault(interaction_id, time.perf_counter())
-        if interaction_id in self.responded:
-            raise discord.HTTPException(
-                FakeResponse(400, "Bad Request"),  # type: ignore[arg-type]
-                {"code": 40060, "message": "Interaction has already been acknowledged."},
-            )
-        self.responded.add(interaction_id)
-        response_type = body.get("type")
-        data = body.get("data") or {}
-        channel_id = self.interaction_channels.get(interaction_id)
-        self._record(Sent("response", body, files, channel_id=channel_id, interaction_id=interaction_id))
-        interaction = {
-            "id": str(interaction_id),
-            "type": 2,
-            "response_message_loading": response_type == 5,
-            "response_message_ephemeral": bool(data.get("flags", 0) & 64),
-        }
-        result: dict[str, Any] = {"interaction": interaction}
-        if response_type in (4, 5, 7):
-            if response_type == 7:
-                message_id = self.original_messages.get(interaction_id)
-                message = self.messages.get(message_id) if message_id else None
-                if message is not None:
-                    message.update({k: v for k, v in data.items() if k != "attachments"})
-            else:
-                message = self._message_payload(channel_id or 0, data, files)
-                self.messages[int(message["id"])] = message
-                self.original_messages[interaction_id] = int(message["id"])
-            if message is not None:
-                interaction["response_message_id"] = message["id"]
-                result["resource"] = {"type": response_type, "message": message}
-        return result
-
-    def _interaction_for_token(self, token: str) -> int:
-        return self.interactions[token]
-
-    async def _followup(
-        self, params: RouteParams, body: JsonObject, files: list[Upload], kwargs: RequestOptions
-    ) -> JsonObject | None:
-        interaction_id = self._interaction_for_token(params["token"])
-        channel_id = self.interaction_channels.get(interaction_id) or 0
-        message = self._message_payload(channel_id, body, files)
-        self.messages[int(message["id"])] = message
-        self._record(
-            Sent(
-                "followup",
-                body,
-                files,
-                channel_id=channel_id,
-                message_id=int(message["id"]),
-                interaction_id=interaction_id,
-            )
-        )
-        return message
-
-    def _webhook_message_id(self, params: RouteParams) -> int:
-        if params["message_id"] == "@original":
-            interaction_id = self._interaction_for_token(params["token"])
-            message_id = self.original_messages.get(interaction_id)
-            if message_id is None:
-                raise not_found(10008, "Unknown Message")
-            return message_id
-        return int(params["message_id"])
-
-    async def _get_webhook_message(
-        self, params: RouteParams, body: JsonObject, files: list[Upload], kwargs: RequestOptions
-    ) -> JsonObject | None:
-        message = self.messages.get(self._webhook_message_id(params))
-        if message is None:
-            raise not_found(10008, "Unknown Message")
-        return message
-
-    async def _edit_webhook_message(
-        self, params: RouteParams, body: JsonObject, files: list[Upload], kwargs: RequestOptions
-    ) -> JsonObject | None:
-        message_id = self._webhook_message_id(params)
-        message = self.messages.get(message_id)
-        if message is None:
-            raise not_found(10008, "Unknown Message")
-        message.update({k: v for k, v in body.items() if k != "attachments"})
-        interaction_id = self._interaction_for_token(params["token"])
-        self._record(Sent("edit_response", body, files, message_id=message_id, interaction_id=interaction_id))
-        return message
-
-    async def _delete_webhook_message(
-        self, params: RouteParams, body: JsonObject, files: list[Upload], kwargs: RequestOptions
-    ) -> JsonObject | None:
-        message_id = self._webhook_message_id(params)
-        self.messages.pop(message_id, None)
-        self._record(Sent("delete_response", {}, message_id=message_id))

@@ -77,6 +77,9 @@ class Sent:
     role_id: int | None = None
     interaction_id: int | None = None
     reason: str | None = None
+    # The flags of the message the member sees, when Discord kept some the bot did not ask for
+    # (a follow-up replacing an ephemeral defer's loading message stays ephemeral).
+    shown_flags: int | None = None
     at: float = field(default_factory=time.perf_counter)
 
     def __post_init__(self) -> None:
@@ -111,7 +114,8 @@ class Sent:
 
     @property
     def ephemeral(self) -> bool:
-        return bool(self.data.get("flags", 0) & 64)
+        flags = self.shown_flags if self.shown_flags is not None else self.data.get("flags", 0)
+        return bool(flags & 64)
 
     @property
     def response_type(self) -> int | None:
