@@ -60,7 +60,7 @@ async def ensure_staff(interaction: Interaction, *, organizers_allowed: bool) ->
     """Refuse unless the caller is an admin (Manage Server) or, where allowed, an organizer,
     and unless the command was run in the admin channel when one is set."""
     if interaction.guild is None or not isinstance(interaction.user, discord.Member):
-        raise NotAllowed("This command only works inside a server.")
+        raise NotAllowed("This command works only in a server.")
     config = await interaction.client.guild_configs.get(interaction.guild.id)
     audience = AUDIENCE_ORGANIZER if organizers_allowed else AUDIENCE_ADMIN
     if not may_use(audience, interaction.user, interaction.permissions, config):

@@ -34,6 +34,7 @@ import discord
 from discord.utils import MISSING
 
 from bot.clock import Clock
+from bot.errors import permissions_in_words
 from bot.scheduler import JobScheduler
 from storage.guild_config import GuildConfigRepository
 from storage.outbox import DELIVERED, PENDING, UNDELIVERABLE, NewOwed, OutboxRepository, OwedMessage
@@ -119,10 +120,6 @@ class Target:
         return "the admin channel" if self.kind == "admin_channel" else "the log channel"
 
 
-def permission_label(name: str) -> str:
-    return name.replace("_", " ").title()
-
-
 @dataclass(frozen=True, slots=True)
 class Result:
     outcome: Outcome
@@ -150,7 +147,7 @@ class Result:
             return f"<@{self.target.id}> does not accept DMs from me."
         if self.outcome is Outcome.MISSING_PERMISSION:
             if self.missing:
-                names = ", ".join(permission_label(name) for name in self.missing)
+                names = permissions_in_words(self.missing)
                 return f"I'm missing {names} in {where}: give my role that in the channel's permissions."
             return f"Discord refused me access to {where}: check my role's permissions there."
         if self.outcome is Outcome.GONE:

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 import discord
 
-from bot.delivery import Delivery, Outcome, Result, permission_label
+from bot.delivery import Delivery, Outcome, Result
+from bot.errors import permissions_in_words
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +106,6 @@ class TrackedPosts:
         if shown.outcome is Outcome.GONE:
             text = f"⚠️ I can't show {post.subject}: its channel {where} was deleted."
         else:
-            names = ", ".join(permission_label(name) for name in shown.missing or post.permissions)
+            names = permissions_in_words(shown.missing or post.permissions)
             text = f"⚠️ I can't show {post.subject} in {where}: give my role {names} there."
         await self._delivery.notify_admins(post.guild_id, text, fallback_user_id=post.fallback_user_id)
