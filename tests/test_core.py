@@ -11,6 +11,7 @@ from bot.checks import AUDIENCE_ADMIN, AUDIENCE_EVERYONE, AUDIENCE_ORGANIZER
 from cogs.help import command_audience, walk_leaf_commands
 from storage.database import open_database
 from storage.migrations import load_migrations
+from tests.harness import private
 
 CUSTOM_ID_PATTERN = re.compile(r"^rollcall:[a-z_]+:[a-z_]+(:\d+)*$")
 
@@ -97,7 +98,7 @@ async def test_command_tree_structure(h):
 
 
 async def test_every_custom_id_the_bot_builds_matches_a_registered_template(h, discord_side):
-    templates = list(h.bot._connection._view_store._dynamic_items)
+    templates = private.dynamic_item_templates(h.bot)
     assert templates, "no persistent items registered"
     for pattern in templates:
         assert pattern.pattern.startswith("rollcall:"), pattern.pattern

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from bot.core import GC_THRESHOLDS
-from tests.harness import Harness
+from tests.harness import Harness, private
 
 MEMBERS_JOINING_BEFORE_READY = 200
 
@@ -25,8 +25,7 @@ def restored_gc() -> Iterator[None]:
 async def fire_ready(h: Harness) -> None:
     """What discord.py does once every guild has arrived: the ready handler, then `on_ready`."""
     before = asyncio.all_tasks()
-    h.bot._handle_ready()
-    h.bot._connection.dispatch("ready")
+    private.dispatch_ready(h.bot)
     handlers = [task for task in asyncio.all_tasks() - before if task.get_name() == "discord.py: on_ready"]
     assert handlers, "the bot has no on_ready"
     await asyncio.wait_for(asyncio.gather(*handlers), 10)

@@ -156,3 +156,17 @@ def test_a_view_sleeps_out_its_timeout_in_the_coroutine_idle_skips():
     wait = discord.ui.view.BaseView._BaseView__timeout_task_impl  # type: ignore[attr-defined]
     assert inspect.iscoroutinefunction(wait)
     assert wait.__qualname__ == private.VIEW_TIMEOUT_WAIT
+
+
+def test_the_view_store_keeps_dynamic_item_patterns(client):
+    class Probe(discord.ui.DynamicItem[discord.ui.Button], template=r"canary:(?P<n>\d+)"):
+        pass
+
+    client.add_dynamic_items(Probe)
+    assert [pattern.pattern for pattern in private.dynamic_item_templates(client)] == [r"canary:(?P<n>\d+)"]
+
+
+def test_guild_ready_timeout_is_a_state_setting(client):
+    assert private.connection_state(client).guild_ready_timeout > 0
+    private.skip_guild_ready_wait(client)
+    assert private.connection_state(client).guild_ready_timeout == 0

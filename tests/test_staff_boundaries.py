@@ -10,6 +10,7 @@ from discord.ext.test import factories as dpy_factories
 
 from bot.checks import AUDIENCE_EVERYONE, AUDIENCE_ORGANIZER, command_audience
 from cogs.help import walk_leaf_commands
+from tests.harness import private
 from utils.settings_text import REMINDER_OFFSETS_FORM
 
 
@@ -35,7 +36,7 @@ def make_private(h, name: str, *, visible_to: tuple[str, ...] = ("Rollcall",)) -
 def outsider(h, name: str = "visitor", user_id: int | None = None) -> discord.User:
     """A Discord user who is not a member of the server: Discord resolves them as a user only."""
     data = dpy_factories.make_user_dict(name, "0001", None, user_id or h.discord.next_id())
-    user = discord.User(state=h.bot._connection, data=data)
+    user = discord.User(state=private.connection_state(h.bot), data=data)
     assert h.guild.get_member(user.id) is None
     return user
 

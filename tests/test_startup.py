@@ -26,6 +26,7 @@ from discord.http import Route
 import main
 from bot import create_bot
 from config import ConfigError, Settings
+from tests.harness import private
 from tests.harness.server import APPLICATION_ID, JOINED_GUILD_ID, DiscordServer
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -97,7 +98,7 @@ def leftover_threads(before: set[threading.Thread]) -> list[threading.Thread]:
 async def serve_until_ready(bot: discord.Client) -> asyncio.Task[None]:
     """`main.run(bot)` in a task, returned once the bot saw READY and its guilds."""
     # discord.py waits this long after the last GUILD_CREATE before READY; 2 s by default.
-    bot._connection.guild_ready_timeout = 0
+    private.skip_guild_ready_wait(bot)
     runner = asyncio.create_task(main.run(bot))
     ready = asyncio.create_task(wait_until_ready(bot))
     done, _ = await asyncio.wait({runner, ready}, timeout=STOP_TIMEOUT, return_when=asyncio.FIRST_COMPLETED)

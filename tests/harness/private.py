@@ -156,3 +156,17 @@ def install_webhook_handler(handler: WebhookHandler) -> Callable[[], None]:
 def is_view_timeout_wait(task: asyncio.Task[Any]) -> bool:
     """The task a View with a timeout sleeps in until it expires: alive as long as the view."""
     return getattr(task.get_coro(), "__qualname__", "") == VIEW_TIMEOUT_WAIT
+
+
+# ---- what tests read or tune on the client -------------------------------------------------------
+
+
+def dynamic_item_templates(client: discord.Client) -> list[Any]:
+    """The custom-id patterns of the DynamicItems the client registered (`add_dynamic_items`)."""
+    return list(client._connection._view_store._dynamic_items)
+
+
+def skip_guild_ready_wait(client: discord.Client) -> None:
+    """discord.py waits `guild_ready_timeout` (2 s) after the last GUILD_CREATE before READY;
+    start-up tests against the local server need not."""
+    client._connection.guild_ready_timeout = 0
