@@ -2,7 +2,10 @@
 
 * `routes.FakeDiscord` stands in for Discord's servers (REST and the interaction webhook),
   checked against Discord's limits in `limits`; `faults` builds Discord's error answers.
-* `world` holds the fixed server (roles, channels, members) a bot boots into.
+* `world` holds the server (roles, channels, members) a bot boots into, kept true across
+  restarts; `gateway` builds what Discord's gateway sends about it (READY, GUILD_CREATE,
+  member events) and only for the intents the bot asked for; `guild_rules` holds what Discord
+  refuses a bot in a server (role hierarchy, channel permissions, DMs without a shared server).
 * `payloads` builds real `INTERACTION_CREATE` payloads; `driver.Harness` feeds them to
   discord.py's own parser and waits for the bot; `sent` holds what came back.
 * `waits` waits until the bot is idle; `boot` starts and stops a bot inside the fake Discord.
@@ -25,6 +28,7 @@ from tests.harness.faults import (
     not_found,
     server_error,
 )
+from tests.harness.gateway import IntentNotRequested, add_member
 from tests.harness.payloads import InteractionPayloads, OptionValue, UploadedFile, user_payload
 from tests.harness.routes import FakeDiscord
 from tests.harness.sent import (
@@ -54,8 +58,6 @@ from tests.harness.world import (
     RoleSpec,
     UserSpec,
     World,
-    add_member,
-    populate_guild,
     snowflake,
 )
 
@@ -80,6 +82,7 @@ __all__ = [
     "FakeResponse",
     "Fault",
     "Harness",
+    "IntentNotRequested",
     "InteractionPayloads",
     "InteractionResult",
     "JsonObject",
@@ -100,7 +103,6 @@ __all__ = [
     "invalid_form_body",
     "iter_custom_ids",
     "not_found",
-    "populate_guild",
     "sent_kind",
     "server_error",
     "shutdown_bot",
