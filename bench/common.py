@@ -21,14 +21,13 @@ import discord
 from bot.clock import ManualClock
 from config import Settings
 from storage.attendance import AttendanceSession
-from tests.harness import FakeDiscord, Harness, UserSpec, World, add_member, boot_bot, shutdown_bot
-from tests.harness.private import connection_state, dispatch_ready, install_webhook_handler
+from tests.harness import FakeDiscord, Harness, UserSpec, World, boot_bot, shutdown_bot
+from tests.harness.private import install_webhook_handler
 from utils.codes import window_at, window_code
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 T = TypeVar("T")
 STUDENT_ID_BASE = 1_250_000_000_000_000_000
-READY_TIMEOUT_SECONDS = 60.0
 
 __all__ = [
     "START",
@@ -197,30 +196,20 @@ def install_fake_webhook(side: FakeDiscord) -> None:
     install_webhook_handler(side.webhook_request)
 
 
-async def become_ready(bot: discord.Client) -> None:
-    """What discord.py does once every guild has arrived and been chunked (`_delay_ready`):
-    run the client's ready handler, dispatch `ready`, and wait for the bot's `on_ready`.
-    (dpytest's connection state has no handler table, so the handler is called directly.)"""
-    before = asyncio.all_tasks()
-    dispatch_ready(bot)
-    handlers = [task for task in asyncio.all_tasks() - before if task.get_name() == "discord.py: on_ready"]
-    await asyncio.wait_for(asyncio.gather(*handlers), READY_TIMEOUT_SECONDS)
-
-
 async def boot_hall(database_path: Path, students: int, side: FakeDiscord | None = None) -> BenchBot:
-    """Boot the bot as production does: setup_hook on an empty server, then the students
-    arrive with the guild (GUILD_CREATE and member chunks, no join events), then READY.
+    """Boot the bot as production does: setup_hook on an empty server, then READY, then the
+    students arrive with the guild (GUILD_CREATE, no join events), then discord.py's `ready`.
     An admin configures the server and opens a roll call in the attendance channel."""
     side = side or FakeDiscord()
     install_fake_webhook(side)
     clock = ManualClock(START)
     settings = Settings(token="bench", database_path=database_path)
-    bot, h = await boot_bot(settings, side, World(), clock)
-    state = connection_state(bot)
     student_ids = [STUDENT_ID_BASE + i for i in range(students)]
-    for student_id in student_ids:
-        add_member(state, h.guild, UserSpec(f"student{student_id - STUDENT_ID_BASE:05d}", student_id, ("Student",)))
-    await become_ready(bot)
+    world = World()
+    world.add_users(
+        UserSpec(f"student{student_id - STUDENT_ID_BASE:05d}", student_id, ("Student",)) for student_id in student_ids
+    )
+    bot, h = await boot_bot(settings, side, world, clock)
     config = await h.command(
         "config set", user="admin", attendance_channel=h.channel("attendance"), admin_channel=h.channel("admin")
     )

@@ -143,8 +143,9 @@ async def test_admin_commands_answer_only_in_the_admin_channel(h):
 
 
 async def test_server_owner_counts_as_admin(h, world):
-    owner = h.add_member("owner")
-    h.guild.owner_id = owner.id
+    owner = h.member("owner")
+    assert h.guild.owner_id == owner.id
+    assert owner.roles == [h.guild.default_role]  # an admin by ownership alone
     result = await h.command("config show", user=owner)
     assert "Rollcall settings" in result.text
 

@@ -101,13 +101,33 @@ def test_ready_is_a_handler_on_the_client_then_an_event_the_state_dispatches(cli
     assert private.connection_state(client).dispatch == client.dispatch
 
 
+def test_the_state_waits_guild_ready_timeout_then_calls_the_ready_handler(client):
+    """`prepare_ready` fills in what dpytest's state lacks for discord.py's own `_delay_ready`."""
+    assert client._handlers["ready"] == client._handle_ready
+    source = inspect.getsource(ConnectionState._delay_ready)
+    assert "self.guild_ready_timeout" in source
+    assert "self.call_handlers('ready')" in source
+    assert "self.handlers[key]" in inspect.getsource(ConnectionState.call_handlers)
+
+
 def test_state_lookups_take_an_id():
     assert parameters(ConnectionState._get_guild) == ["self", "guild_id"]
     assert parameters(ConnectionState.get_user) == ["self", "id"]
     assert parameters(ConnectionState.store_user)[:2] == ["self", "data"]
 
 
-@pytest.mark.parametrize("event", ["interaction_create", "channel_update", "guild_member_add"])
+@pytest.mark.parametrize(
+    "event",
+    [
+        "interaction_create",
+        "channel_update",
+        "guild_member_add",
+        "ready",
+        "guild_create",
+        "guild_member_update",
+        "guild_member_remove",
+    ],
+)
 def test_each_gateway_event_the_harness_feeds_has_a_parser(event):
     parser = getattr(ConnectionState, f"parse_{event}")
     assert parameters(parser) == ["self", "data"]

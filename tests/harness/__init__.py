@@ -4,7 +4,10 @@
   checked against Discord's limits in `limits`; `faults` builds Discord's error answers.
 * `interactions` holds Discord's rules for an interaction's token and callback types, applied
   by the `webhook` routes; `submits` refuses selects and modal answers the client could not send.
-* `world` holds the fixed server (roles, channels, members) a bot boots into.
+* `world` holds the server (roles, channels, members) a bot boots into, kept true across
+  restarts; `gateway` builds what Discord's gateway sends about it (READY, GUILD_CREATE,
+  member events) and only for the intents the bot asked for; `guild_rules` holds what Discord
+  refuses a bot in a server (role hierarchy, channel permissions, DMs without a shared server).
 * `payloads` builds real `INTERACTION_CREATE` payloads; `driver.Harness` feeds them to
   discord.py's own parser and waits for the bot; `sent` holds what came back.
 * `waits` waits until the bot is idle; `boot` starts and stops a bot inside the fake Discord.
@@ -29,6 +32,7 @@ from tests.harness.faults import (
     server_error,
     unauthorized,
 )
+from tests.harness.gateway import IntentNotRequested, add_member
 from tests.harness.interactions import ImpossibleInteraction, InteractionLedger
 from tests.harness.payloads import InteractionPayloads, OptionValue, UploadedFile, user_payload
 from tests.harness.routes import FakeDiscord
@@ -59,8 +63,6 @@ from tests.harness.world import (
     RoleSpec,
     UserSpec,
     World,
-    add_member,
-    populate_guild,
     snowflake,
 )
 
@@ -86,6 +88,7 @@ __all__ = [
     "Fault",
     "Harness",
     "ImpossibleInteraction",
+    "IntentNotRequested",
     "InteractionLedger",
     "InteractionPayloads",
     "InteractionResult",
@@ -108,7 +111,6 @@ __all__ = [
     "invalid_form_body",
     "iter_custom_ids",
     "not_found",
-    "populate_guild",
     "sent_kind",
     "server_error",
     "shutdown_bot",

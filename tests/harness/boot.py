@@ -8,16 +8,15 @@ from typing import Any
 
 import discord
 import discord.ext.test as dpytest
-from discord.ext.test import factories as dpy_factories
 from discord.http import HTTPClient, Route
 
 from bot.clock import Clock
 from config import Settings
-from tests.harness import private
+from tests.harness import gateway, private
 from tests.harness.driver import Harness
 from tests.harness.faults import not_found
 from tests.harness.routes import FakeDiscord
-from tests.harness.world import APP_ID, BOT_USER_ID, World, populate_guild
+from tests.harness.world import APP_ID, BOT_USER_ID, UserSpec, World
 
 
 class FakeDiscordHttp(HTTPClient):
@@ -58,7 +57,9 @@ async def boot_bot(
 
     Order matters: discord.py's async setup first, then dpytest (which replaces the
     connection state), then relink the command tree and install our HTTP client, then the
-    bot's own setup_hook, so cogs and persistent items register in the final state."""
+    bot's own setup_hook, so cogs and persistent items register in the final state. As with
+    Discord, setup_hook runs after login (the bot's user and application id are known) on an
+    empty cache; only then does the gateway send READY and the server's GUILD_CREATE."""
     from bot import create_bot
 
     bot = create_bot(settings, clock=clock)
@@ -67,15 +68,14 @@ async def boot_bot(
     state = private.connection_state(bot)
     private.link_command_tree(bot, bot.tree)
     state.application_id = APP_ID
-    client_user = discord.ClientUser(
-        state=state, data=dpy_factories.make_user_dict("Rollcall", "0001", None, BOT_USER_ID, bot=True)
-    )
-    state.user = client_user
+    bot_user = gateway.user_payload(UserSpec("Rollcall", BOT_USER_ID), bot=True)
+    state.user = discord.ClientUser(state=state, data=bot_user)  # type: ignore[arg-type]
     http = FakeDiscordHttp(discord_side, asyncio.get_running_loop())
     private.install_http(bot, bot.tree, http)
     discord_side.state = state
-    guild = populate_guild(state, world)
+    discord_side.world = world
     await bot.setup_hook()
+    guild = await gateway.connect(bot, world)
     return bot, Harness(bot, discord_side, guild)
 
 

@@ -5,19 +5,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Collection, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import discord
-import discord.ext.test as dpytest
-from discord.ext.test import backend as dpy_backend
 from discord.ext.test import factories as dpy_factories
 
-from tests.harness import private
+from tests.harness import gateway, private
 from tests.harness.payloads import InteractionPayloads, OptionValue
 from tests.harness.sent import Choice, InteractionResult, JsonObject, Sent
 from tests.harness.submits import SelectValue
 from tests.harness.waits import IDLE_TIMEOUT_SECONDS, until_idle
-from tests.harness.world import UserSpec, add_member
+from tests.harness.world import UserSpec
 
 
 class Harness(InteractionPayloads):
@@ -25,8 +24,10 @@ class Harness(InteractionPayloads):
     for what it does with them."""
 
     def add_member(self, name: str, *, roles: tuple[str, ...] = (), display_name: str | None = None) -> discord.Member:
+        """A member who has been in the server all along: in the world (a restart meets them
+        again) and in the bot's cache, with no join event."""
         spec = UserSpec(name, self.discord.next_id(), roles, display_name)
-        return add_member(private.connection_state(self.bot), self.guild, spec)
+        return gateway.add_member(private.connection_state(self.bot), self.discord.world, spec)
 
     def set_channel_overwrite(
         self,
@@ -48,12 +49,23 @@ class Harness(InteractionPayloads):
         data["permission_overwrites"] = kept
         private.parse_channel_update(private.connection_state(self.bot), data)
 
-    async def member_join(self, name: str) -> discord.Member:
-        """A member joining, through the gateway event (dpytest), so on_member_join runs."""
-        user = dpy_backend.make_user(name, "0001", id_num=self.discord.next_id())
-        member = await dpytest.member_join(self.guild, user)
+    async def member_join(self, name: str, *, roles: tuple[str, ...] = ()) -> discord.Member:
+        """A member joining now: GUILD_MEMBER_ADD through discord.py's parser, so on_member_join
+        runs. A bot without the members intent would never hear of it, so that fails the test."""
+        gateway.require_intent(self.bot.intents, "GUILD_MEMBER_ADD")
+        spec = UserSpec(name, self.discord.next_id(), roles, joined_at=datetime.now(UTC))
+        self.discord.world.join(spec)
+        member = gateway.member_add(private.connection_state(self.bot), self.discord.world, spec, dispatch=True)
         await self.idle()
         return member
+
+    async def member_leave(self, member: discord.Member) -> None:
+        """A member leaving the server of their own accord (GUILD_MEMBER_REMOVE)."""
+        spec = self.discord.world.member(member.id)
+        assert spec is not None, f"{member} is not in the server"
+        self.discord.world.leave(member.id)
+        gateway.member_remove(private.connection_state(self.bot), spec)
+        await self.idle()
 
     # ---- dispatch -----------------------------------------------------------------------
 

@@ -65,11 +65,13 @@ def forget_gateway(client: discord.Client) -> None:
     client.ws = None  # type: ignore[assignment]
 
 
-def dispatch_ready(client: discord.Client) -> None:
-    """What discord.py does once every guild has arrived and been chunked (`_delay_ready`):
-    run the client's ready handler and dispatch `ready`."""
-    client._handle_ready()
-    client._connection.dispatch("ready")
+def prepare_ready(client: discord.Client, guild_wait_seconds: float) -> None:
+    """Let a READY fed to dpytest's state end in `ready` as discord.py's own does: its state was
+    built without the client's handler table (so `_handle_ready` never ran), and discord.py waits
+    `guild_ready_timeout` (2 s) after the last GUILD_CREATE before dispatching `ready`."""
+    state = client._connection
+    state.handlers = client._handlers
+    state.guild_ready_timeout = guild_wait_seconds
 
 
 # ---- reading and feeding the state -------------------------------------------------------
@@ -90,6 +92,22 @@ def store_user(state: ConnectionState[Any], data: dict[str, Any]) -> discord.Use
 def parse_interaction_create(state: ConnectionState[Any], payload: dict[str, Any]) -> None:
     """The gateway's INTERACTION_CREATE, handed to discord.py's own parser."""
     state.parse_interaction_create(payload)  # type: ignore[arg-type]
+
+
+def parse_ready(state: ConnectionState[Any], data: dict[str, Any]) -> None:
+    state.parse_ready(data)  # type: ignore[arg-type]
+
+
+def parse_guild_create(state: ConnectionState[Any], data: dict[str, Any]) -> None:
+    state.parse_guild_create(data)  # type: ignore[arg-type]
+
+
+def parse_guild_member_update(state: ConnectionState[Any], data: dict[str, Any]) -> None:
+    state.parse_guild_member_update(data)  # type: ignore[arg-type]
+
+
+def parse_guild_member_remove(state: ConnectionState[Any], data: dict[str, Any]) -> None:
+    state.parse_guild_member_remove(data)  # type: ignore[arg-type]
 
 
 def parse_channel_update(state: ConnectionState[Any], data: dict[str, Any]) -> None:

@@ -15,11 +15,10 @@ from datetime import UTC, datetime
 from typing import Any, TypedDict
 
 import discord
-from discord.ext.test import backend as dpy_backend
 from discord.http import Route
 from discord.state import ConnectionState
 
-from tests.harness import limits, private
+from tests.harness import gateway, guild_rules, limits, private
 from tests.harness.faults import (
     Fault,
     UnknownEndpoint,
@@ -33,7 +32,7 @@ from tests.harness.interactions import InteractionLedger, refuse_ephemeral
 from tests.harness.payloads import user_payload
 from tests.harness.sent import JsonObject, Sent, SentKind, Upload, sent_kind
 from tests.harness.webhook import InteractionWebhook
-from tests.harness.world import APP_ID, BOT_USER_ID
+from tests.harness.world import APP_ID, BOT_USER_ID, World
 
 # The `{name}` segments of the route's URL template.
 RouteParams = dict[str, str]
@@ -76,6 +75,8 @@ class FakeDiscord:
         self.faults: list[Fault] = []
         self.faults_raised: list[str] = []
         self.state: ConnectionState[Any] | None = None
+        # Discord's truth about the server (members, their roles); the boot shares the test's world.
+        self.world = World()
         self._http_routes: list[tuple[str, re.Pattern[str], RouteHandler]] = [
             (method, template_regex(template), handler)
             for method, template, handler in (
@@ -281,16 +282,13 @@ class FakeDiscord:
         channel_id = int(params["channel_id"])
         if channel_id in self.dm_channels:
             user_id = self.dm_channels[channel_id]
-            if user_id in self.closed_dms:
-                raise forbidden(50007, "Cannot send messages to this user")
+            guild_rules.ensure_can_dm(self.world, self.closed_dms, user_id)
             kind: SentKind = "dm"
         else:
             channel = self._guild_channel(channel_id)
             if channel is None:
                 raise not_found(10003, "Unknown Channel")
-            granted = channel.permissions_for(channel.guild.me)
-            if not (granted.view_channel and granted.send_messages):
-                raise forbidden(50013, "Missing Permissions")
+            guild_rules.ensure_can_post(channel, body, files)
             user_id = None
             kind = "message"
         message = self._message_payload(channel_id, body, files)
@@ -308,8 +306,11 @@ class FakeDiscord:
         channel_id = int(params["channel_id"])
         self._ensure_channel(channel_id)
         channel = self._guild_channel(channel_id)
-        if channel is not None and not channel.permissions_for(channel.guild.me).view_channel:
-            raise forbidden(50001, "Missing Access")
+        if channel is not None:
+            granted = channel.permissions_for(channel.guild.me)
+            if not granted.view_channel:
+                raise forbidden(50001, "Missing Access")
+            guild_rules.ensure_can_attach(granted, body, files, needs_send=False)
         message_id = int(params["message_id"])
         message = self.messages.get(message_id)
         refuse_ephemeral(message)
@@ -362,8 +363,7 @@ class FakeDiscord:
         role = guild.get_role(role_id)
         if role is None:
             raise not_found(10011, "Unknown Role")
-        if not guild.me.guild_permissions.manage_roles or role >= guild.me.top_role:
-            raise forbidden(50013, "Missing Permissions")
+        guild_rules.ensure_can_manage_role(guild, role)
         return role
 
     async def _add_role(
@@ -372,8 +372,9 @@ class FakeDiscord:
         guild_id, user_id, role_id = int(params["guild_id"]), int(params["user_id"]), int(params["role_id"])
         member = self._member(guild_id, user_id)
         role = self._ensure_role_manageable(guild_id, role_id)
-        self._record(Sent("role_add", {}, user_id=user_id, role_id=role_id, reason=kwargs.get("reason")))
-        dpy_backend.update_member(member, roles=[r for r in member.roles if not r.is_default()] + [role])
+        self._record(Sent("role_add", {}, user_id=user_id, role_id=role.id, reason=kwargs.get("reason")))
+        self.world.grant_role(member.id, role.id)
+        gateway.member_update(self.state, self.world, member.id)
 
     async def _remove_role(
         self, params: RouteParams, body: JsonObject, files: list[Upload], kwargs: RequestOptions
@@ -382,17 +383,20 @@ class FakeDiscord:
         member = self._member(guild_id, user_id)
         self._ensure_role_manageable(guild_id, role_id)
         self._record(Sent("role_remove", {}, user_id=user_id, role_id=role_id, reason=kwargs.get("reason")))
-        dpy_backend.update_member(member, roles=[r for r in member.roles if not r.is_default() and r.id != role_id])
+        self.world.revoke_role(member.id, role_id)
+        gateway.member_update(self.state, self.world, member.id)
 
     async def _kick(
         self, params: RouteParams, body: JsonObject, files: list[Upload], kwargs: RequestOptions
     ) -> JsonObject | None:
         guild_id, user_id = int(params["guild_id"]), int(params["user_id"])
         member = self._member(guild_id, user_id)
-        if not member.guild.me.guild_permissions.kick_members:
-            raise forbidden(50013, "Missing Permissions")
+        guild_rules.ensure_can_kick(member.guild, member)
         self._record(Sent("kick", {}, user_id=user_id, reason=kwargs.get("reason")))
-        dpy_backend.delete_member(member)
+        gone = self.world.member(user_id)
+        self.world.leave(user_id)
+        if gone is not None:
+            gateway.member_remove(self.state, gone)
 
     async def _sync_commands(
         self, params: RouteParams, body: list[JsonObject], files: list[Upload], kwargs: RequestOptions

@@ -1,23 +1,24 @@
 """The server the bot lives in: fixed ids, so that a restarted bot sees the same guild,
-roles, channels and members, and how that server is seeded into discord.py's state."""
+roles, channels and members.
+
+The `World` is Discord's truth about that server: a role granted or removed, a member joined,
+kicked or gone (by the bot's REST calls or a test's helper) is written here, so a restarted bot
+receives it in its GUILD_CREATE (`gateway`), as it would from Discord."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 
 import discord
-from discord.ext.test import backend as dpy_backend
-from discord.ext.test import factories as dpy_factories
-from discord.state import ConnectionState
-
-from tests.harness import private
 
 APP_ID = 1_200_000_000_000_000_001
 BOT_USER_ID = 1_200_000_000_000_000_002
 GUILD_ID = 1_200_000_000_000_000_100
 ATTACHMENT_SIZE_LIMIT = 25 * 1024 * 1024
+# When the seeded members (and the bot) joined the server; members who join during a test join "now".
+SERVER_JOINED_AT = datetime(2026, 1, 1, tzinfo=UTC)
 
 # What the bot's own role may do server-wide; tests take permissions away per channel.
 BOT_PERMISSIONS = discord.Permissions(
@@ -47,6 +48,9 @@ class UserSpec:
     id: int
     roles: tuple[str, ...] = ()
     display_name: str | None = None
+    joined_at: datetime = SERVER_JOINED_AT
+    # The user's own display name across Discord (shown when there is no server nickname).
+    global_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,8 @@ DEFAULT_CHANNELS = (
     ChannelSpec("announcements", snowflake(27), bot_denied=discord.Permissions(send_messages=True)),
 )
 DEFAULT_USERS = (
+    # Owns the server: Discord gives the owner every permission and lets no bot act on them.
+    UserSpec("owner", snowflake(30)),
     UserSpec("admin", snowflake(31), ("Admin",)),
     UserSpec("organizer", snowflake(32), ("Organizer",)),
     UserSpec("member", snowflake(33), ("Member",)),
@@ -94,46 +100,43 @@ class World:
     roles: tuple[RoleSpec, ...] = DEFAULT_ROLES
     channels: tuple[ChannelSpec, ...] = DEFAULT_CHANNELS
     users: list[UserSpec] = field(default_factory=lambda: list(DEFAULT_USERS))
+    owner_name: str = "owner"
 
     def add_users(self, specs: Iterable[UserSpec]) -> None:
         self.users.extend(specs)
 
+    @property
+    def owner_id(self) -> int:
+        return self.user_named(self.owner_name).id
 
-def populate_guild(state: ConnectionState[Any], world: World) -> discord.Guild:
-    everyone = dpy_factories.make_role_dict("@everyone", GUILD_ID, position=0, permissions=EVERYONE_PERMISSIONS.value)
-    roles = [everyone] + [
-        dpy_factories.make_role_dict(spec.name, spec.id, position=spec.position, permissions=spec.permissions.value)
-        for spec in world.roles
-    ]
-    guild = dpy_backend.make_guild("Rollcall Test Server", roles=roles, id_num=GUILD_ID)
-    role_ids = {spec.name: spec.id for spec in world.roles}
-    for position, spec in enumerate(world.channels):
-        overwrites = []
-        if spec.bot_denied is not None:
-            overwrites.append({"id": role_ids["Rollcall"], "type": 0, "allow": "0", "deny": str(spec.bot_denied.value)})
-        if spec.visible_to is not None:
-            view = str(discord.Permissions(view_channel=True).value)
-            overwrites.append({"id": GUILD_ID, "type": 0, "allow": "0", "deny": view})
-            overwrites.extend({"id": role_ids[name], "type": 0, "allow": view, "deny": "0"} for name in spec.visible_to)
-        dpy_backend.make_text_channel(
-            spec.name, guild, position=position, id_num=spec.id, permission_overwrites=overwrites or None
-        )
-    bot_member_data = dpy_factories.make_member_dict(guild, state.user, [role_ids["Rollcall"]])
-    private.parse_guild_member_add(state, bot_member_data)
-    for spec in world.users:
-        add_member(state, guild, spec)
-    return guild
+    def user_named(self, name: str) -> UserSpec:
+        for spec in self.users:
+            if spec.name == name:
+                return spec
+        raise KeyError(name)
 
+    def member(self, user_id: int) -> UserSpec | None:
+        """The member with this id, or None when the user shares no server with the bot."""
+        return next((spec for spec in self.users if spec.id == user_id), None)
 
-def add_member(state: ConnectionState[Any], guild: discord.Guild, spec: UserSpec) -> discord.Member:
-    role_ids = [role.id for name in spec.roles for role in guild.roles if role.name == name]
-    user = private.store_user(state, dpy_factories.make_user_dict(spec.name, "0001", None, spec.id))
-    data = dpy_factories.make_member_dict(guild, user, role_ids, joined=0)
-    if spec.display_name:
-        data["nick"] = spec.display_name
-    # Dispatch is off so that seeding the world does not look like members joining.
-    with private.dispatch_paused(state):
-        private.parse_guild_member_add(state, data)
-    member = guild.get_member(spec.id)
-    assert member is not None
-    return member
+    def join(self, spec: UserSpec) -> None:
+        if self.member(spec.id) is None:
+            self.users.append(spec)
+
+    def leave(self, user_id: int) -> None:
+        """A member kicked, banned or gone of their own accord."""
+        self.users = [spec for spec in self.users if spec.id != user_id]
+
+    def role_named(self, role_id: int) -> str:
+        return next(spec.name for spec in self.roles if spec.id == role_id)
+
+    def grant_role(self, user_id: int, role_id: int) -> None:
+        name = self.role_named(role_id)
+        self._set_roles(user_id, lambda names: names if name in names else (*names, name))
+
+    def revoke_role(self, user_id: int, role_id: int) -> None:
+        name = self.role_named(role_id)
+        self._set_roles(user_id, lambda names: tuple(held for held in names if held != name))
+
+    def _set_roles(self, user_id: int, change: Callable[[tuple[str, ...]], tuple[str, ...]]) -> None:
+        self.users = [replace(spec, roles=change(spec.roles)) if spec.id == user_id else spec for spec in self.users]
