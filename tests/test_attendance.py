@@ -684,7 +684,7 @@ async def test_a_burst_of_concurrent_answers_is_all_committed_before_each_reply(
     before = asyncio.all_tasks()
     for payload in payloads:
         h.dispatch_nowait(payload)
-    await h.settle(exclude=before)
+    await h.idle(exclude=before)
     replies = [
         s for s in discord_side.sent if s.kind == "response" and s.interaction_id in {int(p["id"]) for p in payloads}
     ]

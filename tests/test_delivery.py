@@ -268,7 +268,7 @@ async def test_a_long_lockout_list_goes_into_a_file_and_no_content_passes_the_li
         before = asyncio.all_tasks()
         for member in members:
             h.dispatch_nowait(h.command_payload("here", user=member, channel=attendance, code=WRONG_CODE))
-        await h.settle(exclude=before)
+        await h.idle(exclude=before)
     assert len(await h.bot.attendance.list_lockouts(session.id)) == 85
 
     result = await close(h)
