@@ -344,19 +344,22 @@ class EventCoreCommands:
         change = await self.events.set_rsvp(event.id, interaction.user.id, wanted, now=now)
         if change.refused is not None:
             raise NotAllowed(f"**{event.title}** was cancelled, so it takes no RSVPs.")
-        await send_reply(interaction, await self._rsvp_answer(event, interaction.user.id, change))
+        await send_reply(interaction, self._rsvp_answer(event, change))
         if change.changed:
             self.schedule_refresh(event, now)
         if change.promoted:
             await self._tell_promoted(event, change.promoted)
 
-    async def _rsvp_answer(self, event: Event, user_id: int, change: RsvpChange) -> str:
+    @staticmethod
+    def _rsvp_answer(event: Event, change: RsvpChange) -> str:
         title = f"**{event.title}**"
         if change.after == "going":
             return f"✅ You're going to {title}."
         if change.after == "waitlist":
-            position = await self.events.waitlist_position(event.id, user_id)
-            return f"The event is full: you're #{position} on the waitlist for {title}. I'll DM you if a seat frees up."
+            return (
+                f"The event is full: you're #{change.position} on the waitlist for {title}. "
+                "I'll DM you if a seat frees up."
+            )
         if change.after == "interested":
             return f"⭐ Interested in {title}."
         return f"You're not going to {title}."
