@@ -48,8 +48,9 @@ __all__ = [
 class _NothingWritten:
     """Stands in for the batch's transaction: every session is open, every row lands."""
 
-    async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> tuple[int]:
-        return (1,)
+    async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> dict[str, Any]:
+        # The open session's row: a plain roll call, tied to no event.
+        return {"event_id": None}
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         return 1

@@ -90,6 +90,8 @@ class RsvpChange:
     promoted: tuple[int, ...] = ()
     # Set when the event was gone or cancelled at decision time: nothing was written.
     refused: str | None = None
+    # 1 for the next member to be seated, when `after` is the waitlist.
+    position: int | None = None
 
     @property
     def changed(self) -> bool:
@@ -326,7 +328,8 @@ class EventRepository:
         `going` takes a free seat or joins the waitlist at the back; leaving a seat promotes
         the first of the waitlist. `over_capacity` (an organizer's explicit choice) seats the
         member even when the event is full. The audit trail records hand-set RSVPs."""
-        async with self._db.transaction() as transaction:
+
+        async def decide(transaction: Transaction) -> RsvpChange:
             sequence = await transaction.fetch_value(
                 "UPDATE event SET rsvp_sequence = rsvp_sequence + 1, post_stale_since = coalesce(post_stale_since, ?) "
                 "WHERE id = ? AND cancelled_at IS NULL RETURNING rsvp_sequence",
@@ -347,7 +350,10 @@ class EventRepository:
                     after = "waitlist"
             if after == before and set_by is None:
                 # Same answer again: keep its place in the queue.
-                return RsvpChange(before, after)
+                position = (
+                    await self._waitlist_position(transaction, event_id, user_id) if after == "waitlist" else None
+                )
+                return RsvpChange(before, after, position=position)
             await transaction.execute(
                 "INSERT INTO event_rsvp (event_id, user_id, status, sequence, updated_at, set_by) "
                 "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (event_id, user_id) DO UPDATE SET "
@@ -369,12 +375,27 @@ class EventRepository:
                     after=after,
                     now=now,
                 )
-        return RsvpChange(before, after, promoted)
+            position = await self._waitlist_position(transaction, event_id, user_id) if after == "waitlist" else None
+            return RsvpChange(before, after, promoted, position=position)
+
+        # The hot path of a burst of clicks: the backend's batch write runs the whole decision
+        # in one BEGIN IMMEDIATE transaction without a thread hop per statement (see
+        # Database.write_batch); `decide` awaits only its transaction, so a retry is safe.
+        return await self._db.write_batch(decide)
 
     async def _count_going(self, transaction: Transaction, event_id: int) -> int:
         return int(
             await transaction.fetch_value(
                 "SELECT count(*) FROM event_rsvp WHERE event_id = ? AND status = 'going'", (event_id,)
+            )
+        )
+
+    async def _waitlist_position(self, transaction: Transaction, event_id: int, user_id: int) -> int:
+        return int(
+            await transaction.fetch_value(
+                "SELECT count(*) FROM event_rsvp WHERE event_id = ? AND status = 'waitlist' AND sequence <= "
+                "(SELECT sequence FROM event_rsvp WHERE event_id = ? AND user_id = ?)",
+                (event_id, event_id, user_id),
             )
         )
 
@@ -403,6 +424,21 @@ class EventRepository:
             "SELECT * FROM event_rsvp WHERE event_id = ? AND user_id = ?", (event_id, user_id)
         )
         return Rsvp.from_row(row) if row else None
+
+    async def waitlist_position(self, event_id: int, user_id: int) -> int | None:
+        """1 for the next member to be seated; None when the member is not on the waitlist."""
+        mine = await self._db.fetch_value(
+            "SELECT sequence FROM event_rsvp WHERE event_id = ? AND user_id = ? AND status = 'waitlist'",
+            (event_id, user_id),
+        )
+        if mine is None:
+            return None
+        return int(
+            await self._db.fetch_value(
+                "SELECT count(*) FROM event_rsvp WHERE event_id = ? AND status = 'waitlist' AND sequence <= ?",
+                (event_id, mine),
+            )
+        )
 
     async def list_rsvps(self, event_id: int, status: RsvpStatus | None = None) -> list[Rsvp]:
         """In click order (the waitlist's serving order)."""
