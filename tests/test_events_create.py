@@ -140,7 +140,7 @@ async def test_an_organizer_may_create_an_event(configured):
         ("2026-11-25 19:00", "2026-11-25 18:00", "not after the start"),
         ("2026-11-20 19:00", "22:00", "already passed"),
         ("2029-06-01 19:00", "22:00", "more than two years"),
-        ("", "22:00", "empty"),
+        ("   ", "22:00", "empty"),  # spaces only: the client sends them, the field is still empty
         ("2026-11-25", "22:00", "no time of day"),
     ],
 )
