@@ -19,6 +19,7 @@ from config import ConfigError, Settings
 from storage.attendance import AttendanceRepository
 from storage.audit import AuditRepository
 from storage.database import Database, DatabaseOpenError, MigrationFailed, open_database
+from storage.events import EventRepository
 from storage.guild_config import GuildConfigRepository
 from storage.meta import MetaRepository
 from storage.outbox import OutboxRepository
@@ -32,6 +33,7 @@ EXTENSIONS = (
     "cogs.config",
     "cogs.help",
     "cogs.attendance",
+    "cogs.events",
 )
 
 # Discord answers a command sync for a server the application is not in with 403 / 50001.
@@ -52,6 +54,7 @@ class Rollcall(commands.Bot):
     guild_configs: GuildConfigRepository
     meta: MetaRepository
     attendance: AttendanceRepository
+    events: EventRepository
     outbox: OutboxRepository
     delivery: Delivery
     tracked_posts: TrackedPosts
@@ -104,6 +107,7 @@ class Rollcall(commands.Bot):
         self.meta = MetaRepository(self.db)
         self.outbox = OutboxRepository(self.db)
         self.attendance = AttendanceRepository(self.db, self.audit, self.outbox)
+        self.events = EventRepository(self.db, self.audit)
         self.delivery = Delivery(self, self.outbox, self.guild_configs, self.jobs, self.clock)
         self.tracked_posts = TrackedPosts(self.delivery)
 

@@ -257,7 +257,10 @@ class Delivery:
         *,
         embed: discord.Embed | None = None,
         files: Sequence[tuple[str, bytes]] = (),
+        view: discord.ui.View | None = None,
+        mentions: Sequence[int] = (),
     ) -> Result:
+        """`mentions`: the members this message may ping (none otherwise)."""
         content, attached = fit_content(content, files)
         needed = _needed_permissions(posting=True, embed=embed is not None, files=bool(attached))
         channel: discord.abc.Messageable | None = None
@@ -270,7 +273,10 @@ class Delivery:
                 content or None,
                 embed=embed or MISSING,
                 files=[discord.File(io.BytesIO(data), filename=name) for name, data in attached] or MISSING,
-                allowed_mentions=discord.AllowedMentions.none(),
+                view=view or MISSING,
+                allowed_mentions=discord.AllowedMentions(
+                    everyone=False, roles=False, users=[discord.Object(user_id) for user_id in mentions]
+                ),
             )
         except DELIVERY_ERRORS as error:
             return self._failure(error, target, channel, needed)
@@ -286,25 +292,35 @@ class Delivery:
             log.info("Log line for guild %s not posted: %s", guild_id, result.explain())
         return result
 
-    async def edit(self, channel_id: int, message_id: int, *, embed: discord.Embed) -> Result:
+    async def edit(
+        self, channel_id: int, message_id: int, *, embed: discord.Embed, view: discord.ui.View | None = MISSING
+    ) -> Result:
+        """`view` None removes the message's components; left out, they stay as they are."""
         target = Target.channel(channel_id)
         channel = self._client.get_channel(channel_id)
         try:
-            message = await self._partial(channel_id).get_partial_message(message_id).edit(embed=embed)
+            message = await self._partial(channel_id).get_partial_message(message_id).edit(embed=embed, view=view)
         except DELIVERY_ERRORS as error:
             needed = _needed_permissions(posting=False, embed=True, files=False)
             return self._failure(error, target, channel or self._partial(channel_id), needed)
         return Result(Outcome.DELIVERED, target, channel_id=channel_id, message_id=message.id)
 
-    async def refresh_post(self, channel_id: int, message_id: int | None, *, embed: discord.Embed) -> Result:
+    async def refresh_post(
+        self,
+        channel_id: int,
+        message_id: int | None,
+        *,
+        embed: discord.Embed,
+        view: discord.ui.View | None = MISSING,
+    ) -> Result:
         """Edit a tracked post, or post it again when it was deleted (or never posted): the
         result's `message_id` is the live message, which the caller stores when it changed."""
         if message_id is not None:
-            edited = await self.edit(channel_id, message_id, embed=embed)
+            edited = await self.edit(channel_id, message_id, embed=embed, view=view)
             if not (edited.outcome is Outcome.GONE and edited.code == UNKNOWN_MESSAGE):
                 return edited
             log.info("Tracked message %s in channel %s was deleted; posting it again", message_id, channel_id)
-        return await self.send(Target.channel(channel_id), embed=embed)
+        return await self.send(Target.channel(channel_id), embed=embed, view=view or None)
 
     def _partial(self, channel_id: int) -> discord.PartialMessageable:
         return self._client.get_partial_messageable(channel_id)

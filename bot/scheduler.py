@@ -93,6 +93,9 @@ class JobScheduler:
         if job is not None:
             job.remove()
 
+    def pending(self, kind: str, row_id: int) -> bool:
+        return self._scheduler.get_job(f"{kind}:{row_id}") is not None
+
     def job_ids(self) -> list[str]:
         return sorted(job.id for job in self._scheduler.get_jobs())
 

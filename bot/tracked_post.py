@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import discord
+from discord.utils import MISSING
 
 from bot.delivery import Delivery, Outcome, Result, permission_label
 
@@ -63,9 +64,12 @@ class TrackedPosts:
         """The owner is done with the post (its roll call closed, its event ended)."""
         self._reported.discard(key)
 
-    async def refresh(self, post: TrackedPost, *, embed: discord.Embed) -> Result:
-        """Show `embed` in the post, posting it again if it was deleted (or never posted)."""
-        shown = await self._delivery.refresh_post(post.channel_id, post.message_id, embed=embed)
+    async def refresh(
+        self, post: TrackedPost, *, embed: discord.Embed, view: discord.ui.View | None = MISSING
+    ) -> Result:
+        """Show `embed` in the post, posting it again if it was deleted (or never posted). `view`
+        replaces the post's components (None removes them); left out, they stay."""
+        shown = await self._delivery.refresh_post(post.channel_id, post.message_id, embed=embed, view=view)
         if shown.delivered:
             if shown.message_id is not None and shown.message_id != post.message_id:
                 await post.store(shown.message_id)

@@ -404,6 +404,21 @@ class EventRepository:
         )
         return Rsvp.from_row(row) if row else None
 
+    async def waitlist_position(self, event_id: int, user_id: int) -> int | None:
+        """1 for the next member to be seated; None when the member is not on the waitlist."""
+        mine = await self._db.fetch_value(
+            "SELECT sequence FROM event_rsvp WHERE event_id = ? AND user_id = ? AND status = 'waitlist'",
+            (event_id, user_id),
+        )
+        if mine is None:
+            return None
+        return int(
+            await self._db.fetch_value(
+                "SELECT count(*) FROM event_rsvp WHERE event_id = ? AND status = 'waitlist' AND sequence <= ?",
+                (event_id, mine),
+            )
+        )
+
     async def list_rsvps(self, event_id: int, status: RsvpStatus | None = None) -> list[Rsvp]:
         """In click order (the waitlist's serving order)."""
         if status is None:

@@ -1,0 +1,87 @@
+"""Events and RSVP (SPEC section 4, first half).
+
+How the package fits together:
+
+- `Events` is the one cog. It is assembled from mixins, each in its own module, whose commands
+  are subcommands of the single `/event` group from cogs/events/group.py:
+  - `EventCoreCommands` (cogs/events/cog.py): /event create, /event attend, the RSVP clicks
+    and the coalesced post refresh;
+  - `EventManageCommands` (cogs/events/manage.py): /event info, attendees, edit, cancel, rsvp;
+  - `EventListCommands` (cogs/events/listing.py): /event list, and `event_autocomplete`, the
+    one autocomplete every `event` option uses.
+- A mixin defines its commands as methods decorated with `@event_group.command(...)` (import
+  `event_group` from cogs.events.group). discord.py collects them from the cog's MRO and binds
+  `self` to the Events instance, so a mixin uses the attributes the constructor sets below
+  (`bot`, `events`, `configs`, `delivery`, `tracked_posts`, `jobs`, `clock`) and the core's
+  helpers: `await self.refresh_post(event_id)` after any change the post shows (marks it stale
+  and schedules the coalesced refresh), `await self.render(event, now)` for the post's embed.
+  Organizer subcommands carry `extras={"audience": AUDIENCE_ORGANIZER}` and `@staff_only()`
+  (the group itself has no audience: /event attend is for everyone).
+- cogs/events/post.py renders the post (`render_post`, `post_view`); cogs/events/buttons.py
+  holds its persistent RSVP buttons (DynamicItems, listed in `dynamic_items` below).
+- A mixin with its own persistent buttons adds them to `dynamic_items` here.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from discord.ext import commands
+
+from bot.clock import Clock
+from bot.delivery import Delivery
+from bot.scheduler import JobScheduler
+from bot.tracked_post import TrackedPosts
+from cogs.events.buttons import RSVP_BUTTONS
+from cogs.events.cog import REFRESH_JOB, EventCoreCommands
+from cogs.events.group import event_group
+from cogs.events.listing import EventListCommands
+from cogs.events.manage import EventManageCommands
+from storage.events import EventRepository
+from storage.guild_config import GuildConfigRepository
+
+if TYPE_CHECKING:
+    from bot.core import Rollcall
+
+
+class Events(EventCoreCommands, EventManageCommands, EventListCommands, commands.Cog):
+    event_group = event_group
+    dynamic_items = RSVP_BUTTONS
+
+    def __init__(
+        self,
+        bot: Rollcall,
+        *,
+        events: EventRepository,
+        configs: GuildConfigRepository,
+        delivery: Delivery,
+        tracked_posts: TrackedPosts,
+        jobs: JobScheduler,
+        clock: Clock,
+    ) -> None:
+        self.bot = bot
+        self.events = events
+        self.configs = configs
+        self.delivery = delivery
+        self.tracked_posts = tracked_posts
+        self.jobs = jobs
+        self.clock = clock
+        jobs.register(REFRESH_JOB, self.refresh_when_due)
+
+    async def reconcile(self) -> None:
+        """Rows are the truth: every post left stale by the last run gets its refresh back."""
+        await self.reschedule_stale_posts()
+
+
+async def setup(bot: Rollcall) -> None:
+    await bot.add_cog(
+        Events(
+            bot,
+            events=bot.events,
+            configs=bot.guild_configs,
+            delivery=bot.delivery,
+            tracked_posts=bot.tracked_posts,
+            jobs=bot.jobs,
+            clock=bot.clock,
+        )
+    )
