@@ -3,6 +3,8 @@ reminder offsets typed as text, and corrections for people outside the server.""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import discord
 import pytest
 from discord.ext.test import backend as dpy_backend
@@ -58,6 +60,22 @@ async def test_every_staff_autocomplete_offers_nothing_to_non_staff_and_choices_
     general = h.channel("general")
     opened = await h.command("attendance open", user="admin", channel="admin", options={"channel": general})
     assert "is open in" in opened.text, opened.text
+    # An event for the `event` options to offer (created through the repository: the walk is about choices).
+    now = h.bot.clock.now()
+    await h.bot.events.create(
+        guild_id=h.guild.id,
+        channel_id=general.id,
+        created_by=h.member("admin").id,
+        now=now,
+        title="Raid night",
+        description="",
+        location="",
+        starts_at=now + timedelta(days=1),
+        ends_at=now + timedelta(days=1, hours=2),
+        capacity=None,
+        role_id=None,
+        signup_cutoff_at=None,
+    )
 
     found = staff_autocompletes(h.bot.tree)
     names = {(command.qualified_name, option) for command, option in found}

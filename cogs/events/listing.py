@@ -66,8 +66,10 @@ def choice_name(event: Event, timezone: str, now: datetime) -> str:
     """`Raid night — Sat 14 Mar 19:00` in the guild's zone (the year when it is not this one's)."""
     zone = ZoneInfo(timezone)
     local = event.starts_at.astimezone(zone)
-    when = local.strftime("%a %d %b %H:%M") if local.year == now.astimezone(zone).year else local.strftime(
-        "%a %d %b %Y %H:%M"
+    when = (
+        local.strftime("%a %d %b %H:%M")
+        if local.year == now.astimezone(zone).year
+        else local.strftime("%a %d %b %Y %H:%M")
     )
     tail = f" — {when}"
     if event.cancelled_at is not None:
@@ -333,9 +335,7 @@ async def render_list_page(
 class EventsPageButton(
     GuardedItem,
     discord.ui.DynamicItem[discord.ui.Button],
-    template=(
-        r"rollcall:event:list:(?P<page>\d+):(?P<when>\d+):(?P<start>\d+):(?P<end>\d+):(?P<text>\d+)"
-    ),
+    template=(r"rollcall:event:list:(?P<page>\d+):(?P<when>\d+):(?P<start>\d+):(?P<end>\d+):(?P<text>\d+)"),
 ):
     """Previous/next page of `/event list`; the page and the filters are in the custom id, so a
     click works after a restart with nothing kept in memory."""

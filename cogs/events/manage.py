@@ -71,9 +71,7 @@ def same_text(typed: str, shown: str) -> bool:
     return " ".join(typed.split()) == " ".join(shown.split())
 
 
-async def ensure_may_manage(
-    interaction: Interaction, configs: GuildConfigRepository, event: Event, doing: str
-) -> None:
+async def ensure_may_manage(interaction: Interaction, configs: GuildConfigRepository, event: Event, doing: str) -> None:
     """The creator of an event may `doing` it anywhere; otherwise the organizer check of
     bot/checks.py (admins or the organizer role, in the admin channel when one is set)."""
     if interaction.user.id == event.created_by:
@@ -148,8 +146,9 @@ class EventManageCommands:
 
         data = attendees_csv(rsvps, attendance, config.timezone, name_of)
         file = discord.File(io.BytesIO(data), filename=attendees_csv_name(found))
-        await send_reply(interaction, "Too many to name here: everyone is in the attached CSV.", embed=lists.embed,
-                         files=[file])
+        await send_reply(
+            interaction, "Too many to name here: everyone is in the attached CSV.", embed=lists.embed, files=[file]
+        )
 
     # ---- /event edit -------------------------------------------------------------------
 
@@ -179,8 +178,9 @@ class EventManageCommands:
         event = await find_event(self.events, interaction.guild_id, event_id)
         await ensure_may_manage(interaction, self.configs, event, "edit")
         if event.cancelled_at is not None:
-            raise InvalidInput(f"**{event.title}** was cancelled meanwhile, so it can't be edited.\n"
-                               f"{typed.typed_back()}")
+            raise InvalidInput(
+                f"**{event.title}** was cancelled meanwhile, so it can't be edited.\n{typed.typed_back()}"
+            )
         config = await self.configs.get(event.guild_id)
         now = self.clock.now()
 
@@ -208,7 +208,11 @@ class EventManageCommands:
             await refuse(refused.message)
             return
         if (title, description, location, starts_at, ends_at) == (
-            event.title, event.description, event.location, event.starts_at, event.ends_at
+            event.title,
+            event.description,
+            event.location,
+            event.starts_at,
+            event.ends_at,
         ):
             await send_reply(interaction, f"Nothing to change: **{event.title}** already reads like that.")
             return
@@ -239,7 +243,8 @@ class EventManageCommands:
         await send_reply(interaction, text)
         what = "moved" if moved else "edited"
         await self.delivery.post_log(
-            updated.guild_id, f"✏️ {interaction.user.mention} {what} event #{updated.id} **{shorten(updated.title, 80)}**."
+            updated.guild_id,
+            f"✏️ {interaction.user.mention} {what} event #{updated.id} **{shorten(updated.title, 80)}**.",
         )
 
     @staticmethod
@@ -389,13 +394,18 @@ class EventManageCommands:
         if unchanged:
             assert current is not None
             raise InvalidInput(
-                f"{member.mention} is already {STATUS_WORDS[current.status]} for **{found.title}**; nothing was changed."
+                f"{member.mention} is already {STATUS_WORDS[current.status]} for **{found.title}**; "
+                "nothing was changed."
             )
         if seat_anyway:
             change = await self.events.seat_over_capacity(found.id, member.id, now=now, set_by=interaction.user.id)
         else:
             change = await self.events.set_rsvp(
-                found.id, member.id, wanted, now=now, set_by=interaction.user.id  # type: ignore[arg-type]
+                found.id,
+                member.id,
+                wanted,
+                now=now,
+                set_by=interaction.user.id,  # type: ignore[arg-type]
             )
         if change.refused is not None:
             raise InvalidInput(f"**{found.title}** was cancelled, so it takes no RSVPs; nothing was changed.")
@@ -414,8 +424,7 @@ class EventManageCommands:
         text = f"{member.mention} is now **{STATUS_WORDS[change.after]}** for **{event.title}** (was {was})."
         counts = await self.events.count_rsvps(event.id)
         if change.after == "waitlist":
-            waiting = [rsvp.user_id for rsvp in await self.events.list_rsvps(event.id, "waitlist")]
-            position = waiting.index(member.id) + 1 if member.id in waiting else len(waiting)
+            position = await self.events.waitlist_position(event.id, member.id)
             text += (
                 f" The event is full ({counts['going']}/{event.capacity}), so they are #{position} on the waitlist. "
                 "Run it again with `over_capacity: True` to seat them anyway."

@@ -76,9 +76,7 @@ def attendee_lists(event: Event, rsvps: Sequence[Rsvp], attendance: Sequence[Att
     return AttendeeLists(embed, cut or was_cut)
 
 
-def attendees_csv(
-    rsvps: Sequence[Rsvp], attendance: Sequence[Attendance], timezone: str, name_of: NameOf
-) -> bytes:
+def attendees_csv(rsvps: Sequence[Rsvp], attendance: Sequence[Attendance], timezone: str, name_of: NameOf) -> bytes:
     attended = {row.user_id: row for row in attendance}
     rows: list[tuple[object, ...]] = []
     waitlist_position = 0
@@ -105,7 +103,17 @@ def attendees_csv(
     for row in attendance:
         if row.user_id not in answered:
             rows.append(
-                (row.user_id, name_of(row.user_id) or "", WALK_IN, "", "", "", "yes", utc_iso(row.attended_at), row.source)
+                (
+                    row.user_id,
+                    name_of(row.user_id) or "",
+                    WALK_IN,
+                    "",
+                    "",
+                    "",
+                    "yes",
+                    utc_iso(row.attended_at),
+                    row.source,
+                )
             )
     return build_csv(CSV_HEADER, rows)
 

@@ -56,11 +56,11 @@ class EditForm:
 
 
 class EditHandler(Protocol):
-    async def apply_edit(self, interaction: Interaction, event_id: int, prefilled: EditForm, typed: EditForm) -> None:
-        ...
+    async def apply_edit(
+        self, interaction: Interaction, event_id: int, prefilled: EditForm, typed: EditForm
+    ) -> None: ...
 
-    async def confirm_cancel(self, interaction: Interaction, event_id: int) -> None:
-        ...
+    async def confirm_cancel(self, interaction: Interaction, event_id: int) -> None: ...
 
 
 class EditEventModal(RollcallModal, title="Edit event"):
