@@ -87,6 +87,8 @@ async def insert_event(h, *, guild_id: int | None = None, created_by: int | None
         "signup_cutoff_at": None,
     }
     values.update(fields)
+    if "starts_at" in fields and "ends_at" not in fields:
+        values["ends_at"] = fields["starts_at"] + timedelta(hours=3)
     return await h.bot.events.create(**values)
 
 

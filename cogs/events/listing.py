@@ -293,7 +293,7 @@ def _empty_hint(filters: ListFilters) -> str:
         hints.append("`when: all`")
     if filters.text:
         hints.append("a shorter `search` or none")
-    if filters.starts_from is not None or filters.starts_to is not None:
+    if filters.first_day is not None or filters.last_day is not None:
         hints.append("a wider `from`/`to` range")
     if not hints:
         return "No events in this server yet. Organizers create one with `/event create`."
