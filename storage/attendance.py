@@ -44,6 +44,8 @@ class AttendanceSession:
     shown_window: int
     status: str
     secret: bytes = field(repr=False)
+    # The event this roll call counts attendance for (migration 0004); None for a plain roll call.
+    event_id: int | None = None
 
     @property
     def is_open(self) -> bool:
@@ -123,6 +125,12 @@ ON CONFLICT (session_id, user_id) DO UPDATE SET
 WHERE attendance_record.corrected_by IS NULL
     AND (attendance_record.submitted_at IS NULL OR excluded.submitted_at >= attendance_record.submitted_at)
 """
+# event_id, user_id, attended_at, session_id: the first way a member attended is the one kept.
+_EVENT_ATTENDANCE_INSERT = """
+INSERT INTO event_attendance (event_id, user_id, attended_at, source, session_id)
+VALUES (?, ?, ?, 'roll_call', ?)
+ON CONFLICT (event_id, user_id) DO NOTHING
+"""
 _SESSION_CLOSED = SubmissionOutcome(SubmissionResult.SESSION_CLOSED, None)
 # Shared, so a burst does not allocate an outcome per answer.
 _RECORDED = {status: SubmissionOutcome(SubmissionResult.RECORDED, status) for status in RECORD_STATUSES}
@@ -133,14 +141,16 @@ async def _write_submissions(transaction: Transaction, rows: Sequence[Submission
     """Write the rows whose session is still open, inside the batch's transaction.
 
     The session's status is read in the same write transaction as the upsert, so a close
-    either committed before (the answer is refused) or commits after (and counts it)."""
-    open_sessions = {
-        session_id
-        for session_id in {row[0] for row in rows}
-        if await transaction.fetch_one(
-            "SELECT 1 FROM attendance_session WHERE id = ? AND status = 'open'", (session_id,)
+    either committed before (the answer is refused) or commits after (and counts it). A roll
+    call tied to an event records each accepted answer as attending it in the same
+    transaction, so the answer and the attendance commit together."""
+    open_sessions: dict[int, int | None] = {}
+    for session_id in {row[0] for row in rows}:
+        found = await transaction.fetch_one(
+            "SELECT event_id FROM attendance_session WHERE id = ? AND status = 'open'", (session_id,)
         )
-    }
+        if found is not None:
+            open_sessions[session_id] = found["event_id"]
     writable = [row for row in rows if row[0] in open_sessions]
     written = await transaction.execute_many(_SUBMISSION_UPSERT, writable) if writable else 0
     outcomes = []
@@ -152,6 +162,13 @@ async def _write_submissions(transaction: Transaction, rows: Sequence[Submission
             outcomes.append(_RECORDED[row[2]])
         else:
             outcomes.append(await _stored_outcome(transaction, row))
+    attended = [
+        (open_sessions[row[0]], row[1], row[3], row[0])
+        for row, outcome in zip(rows, outcomes, strict=True)
+        if open_sessions.get(row[0]) is not None and outcome.result is SubmissionResult.RECORDED
+    ]
+    if attended:
+        await transaction.execute_many(_EVENT_ATTENDANCE_INSERT, attended)
     return outcomes
 
 
@@ -192,13 +209,14 @@ class AttendanceRepository:
         grace_seconds: int,
         late_after_minutes: int,
         expected_role_id: int | None,
+        event_id: int | None = None,
     ) -> AttendanceSession:
         try:
             async with self._db.transaction() as transaction:
                 session_id = await transaction.fetch_value(
                     "INSERT INTO attendance_session (guild_id, channel_id, opened_by, opened_at, closes_at, secret, "
-                    "interval_seconds, code_length, grace_seconds, late_after_minutes, expected_role_id) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                    "interval_seconds, code_length, grace_seconds, late_after_minutes, expected_role_id, event_id) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                     (
                         guild_id,
                         channel_id,
@@ -211,6 +229,7 @@ class AttendanceRepository:
                         grace_seconds,
                         late_after_minutes,
                         expected_role_id,
+                        event_id,
                     ),
                 )
         except UniqueViolation as error:

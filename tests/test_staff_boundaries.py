@@ -60,14 +60,14 @@ async def test_every_staff_autocomplete_offers_nothing_to_non_staff_and_choices_
     general = h.channel("general")
     opened = await h.command("attendance open", user="admin", channel="admin", options={"channel": general})
     assert "is open in" in opened.text, opened.text
-    # An event for the `event` options to offer (created through the repository: the walk is about choices).
+    # Every `event` option needs an event to offer.
     now = h.bot.clock.now()
     await h.bot.events.create(
         guild_id=h.guild.id,
         channel_id=general.id,
         created_by=h.member("admin").id,
         now=now,
-        title="Raid night",
+        title="Open day",
         description="",
         location="",
         starts_at=now + timedelta(days=1),

@@ -18,6 +18,7 @@ async def setup(bot: Rollcall) -> None:
             bot,
             roll_calls=roll_calls,
             sessions=bot.attendance,
+            events=bot.events,
             configs=bot.guild_configs,
             delivery=bot.delivery,
             clock=bot.clock,

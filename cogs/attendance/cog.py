@@ -28,7 +28,9 @@ from cogs.attendance.views import (
     session_csv_name,
     session_label,
 )
+from cogs.events.listing import matching_events
 from storage.attendance import AttendanceRepository, AttendanceSession
+from storage.events import Event, EventRepository
 from storage.guild_config import GuildConfigRepository
 from utils.limits import CODE_INTERVAL, CODE_LENGTH, RECORD_STATUSES, ROLL_CALL_DURATION
 from utils.timefmt import discord_timestamp
@@ -60,6 +62,7 @@ class Attendance(commands.Cog):
         *,
         roll_calls: RollCalls,
         sessions: AttendanceRepository,
+        events: EventRepository,
         configs: GuildConfigRepository,
         delivery: Delivery,
         clock: Clock,
@@ -67,6 +70,7 @@ class Attendance(commands.Cog):
         self.bot = bot
         self.roll_calls = roll_calls
         self.sessions = sessions
+        self.events = events
         self.configs = configs
         self.delivery = delivery
         self.clock = clock
@@ -81,6 +85,21 @@ class Attendance(commands.Cog):
         self.roll_calls.reconcile()
 
     # ---- session lookup -----------------------------------------------------------------
+
+    async def _event_option(self, guild_id: int, event_id: int) -> Event:
+        event = await self.events.get_in_guild(guild_id, event_id)
+        if event is None:
+            raise NotFound(
+                f"There is no event #{event_id} in this server. Start typing in the `event` option to pick one."
+            )
+        status = event.status_at(self.clock.now())
+        if status in ("ended", "cancelled"):
+            raise InvalidInput(f"**{event.title}** is {status}, so a roll call can't count attendance for it.")
+        return event
+
+    @staff_autocomplete
+    async def event_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice[int]]:
+        return await matching_events(self.events, self.configs, interaction.guild_id, current, self.clock.now())
 
     async def _session_option(self, guild_id: int, session_id: int | None) -> AttendanceSession:
         if session_id is not None:
@@ -118,7 +137,9 @@ class Attendance(commands.Cog):
         length=f"Characters per code, {CODE_LENGTH.low} to {CODE_LENGTH.high} (default: the server setting)",
         duration="Minutes until the roll call closes by itself (default: stays open until closed)",
         expected_role="Members of this role who do not answer are recorded absent at close",
+        event="The event this roll call counts attendance for (each accepted /here attends it)",
     )
+    @app_commands.autocomplete(event=event_autocomplete)
     @staff_only()
     async def attendance_open(
         self,
@@ -128,8 +149,10 @@ class Attendance(commands.Cog):
         length: app_commands.Range[int, CODE_LENGTH.low, CODE_LENGTH.high] | None = None,
         duration: app_commands.Range[int, ROLL_CALL_DURATION.low, ROLL_CALL_DURATION.high] | None = None,
         expected_role: discord.Role | None = None,
+        event: int | None = None,
     ) -> None:
         config = await self.configs.get(interaction.guild_id)
+        tied = await self._event_option(interaction.guild_id, event) if event is not None else None
         if channel is None:
             channel = interaction.guild.get_channel(config.attendance_channel_id or 0)
             if not isinstance(channel, discord.TextChannel):
@@ -157,13 +180,15 @@ class Attendance(commands.Cog):
             late_after_minutes=config.late_after_minutes,
             duration_minutes=duration,
             expected_role_id=expected_role.id if expected_role else None,
+            event_id=tied.id if tied else None,
         )
         session = await self.roll_calls.open(settings, guild_id=interaction.guild_id, opened_by=interaction.user.id)
         closes = f", closes {discord_timestamp(session.closes_at, 'R')}" if session.closes_at else ""
+        counts_for = f" Each accepted `/here` counts as attending **{tied.title}**." if tied else ""
         await send_reply(
             interaction,
             f"Roll call #{session.id} is open in {channel.mention}: a {length}-character code changes every "
-            f"{interval} s{closes}. Close it with `/attendance close`.",
+            f"{interval} s{closes}. Close it with `/attendance close`.{counts_for}",
         )
 
     @app_commands.command(name="here", description="Answer the roll call with the code shown in this channel")

@@ -45,6 +45,7 @@ class RollCallSettings(NamedTuple):
     late_after_minutes: int
     duration_minutes: int | None
     expected_role_id: int | None
+    event_id: int | None = None
 
 
 class RollCalls:
@@ -137,6 +138,7 @@ class RollCalls:
                 grace_seconds=settings.grace_seconds,
                 late_after_minutes=settings.late_after_minutes,
                 expected_role_id=settings.expected_role_id,
+                event_id=settings.event_id,
             )
         except SessionAlreadyOpen:
             raise InvalidInput(

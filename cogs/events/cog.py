@@ -82,20 +82,23 @@ class CreateOptions:
 
 class EventModal(RollcallModal, title="New event"):
     event_title: discord.ui.TextInput = discord.ui.TextInput(
-        label="Title", min_length=max(EVENT_TITLE.low, 1), max_length=EVENT_TITLE.high
+        label="Title", custom_id="event_title", min_length=max(EVENT_TITLE.low, 1), max_length=EVENT_TITLE.high
     )
     description: discord.ui.TextInput = discord.ui.TextInput(
         label="Description",
+        custom_id="event_description",
         style=discord.TextStyle.paragraph,
         required=False,
         max_length=EVENT_DESCRIPTION.high,
     )
     start: discord.ui.TextInput = discord.ui.TextInput(
-        label="Start (server time zone)", placeholder=START_PLACEHOLDER, max_length=MAX_TEXT
+        label="Start (server time zone)", custom_id="event_start", placeholder=START_PLACEHOLDER, max_length=MAX_TEXT
     )
-    end: discord.ui.TextInput = discord.ui.TextInput(label="End", placeholder=END_PLACEHOLDER, max_length=MAX_TEXT)
+    end: discord.ui.TextInput = discord.ui.TextInput(
+        label="End", custom_id="event_end", placeholder=END_PLACEHOLDER, max_length=MAX_TEXT
+    )
     location: discord.ui.TextInput = discord.ui.TextInput(
-        label="Location", required=False, max_length=EVENT_LOCATION.high
+        label="Location", custom_id="event_location", required=False, max_length=EVENT_LOCATION.high
     )
 
     def __init__(self, cog: EventCoreCommands, options: CreateOptions) -> None:

@@ -105,6 +105,17 @@ async def event_choices(
     return choices[:AUTOCOMPLETE_LIMIT]
 
 
+async def matching_events(
+    events: EventRepository, configs: GuildConfigRepository, guild_id: int | None, current: str, now: datetime
+) -> list[app_commands.Choice[int]]:
+    """The choices of an `event` option for any cog holding the repositories (the roll call's
+    `/attendance open event` too): this guild's events only, soonest first."""
+    if guild_id is None:
+        return []
+    config = await configs.get(guild_id)
+    return await event_choices(events, guild_id, current, timezone=config.timezone, now=now)
+
+
 # ---- /event info --------------------------------------------------------------------------
 
 
@@ -389,12 +400,7 @@ class EventListCommands:
     async def event_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice[int]]:
         """Every `event` option: this guild's events by title, soonest first. On an organizer
         command, whoever the command would refuse is offered nothing (staff_autocomplete)."""
-        if interaction.guild_id is None:
-            return []
-        config = await self.configs.get(interaction.guild_id)
-        return await event_choices(
-            self.events, interaction.guild_id, current, timezone=config.timezone, now=self.clock.now()
-        )
+        return await matching_events(self.events, self.configs, interaction.guild_id, current, self.clock.now())
 
     async def managed_event_autocomplete(
         self, interaction: Interaction, current: str
