@@ -511,6 +511,69 @@ class EventRepository:
             (now, stale_since, event_id),
         )
 
+    # ---- listing and management (/event list, attendees, edit and cancel notices) -----------
+
+    async def count_going_by_event(self, event_ids: Sequence[int]) -> dict[int, int]:
+        """Seated members of each event, for a page of `/event list` in one query."""
+        if not event_ids:
+            return {}
+        placeholders = ", ".join("?" for _ in event_ids)
+        # Only `?` placeholders are joined into the text; every id is a parameter.
+        rows = await self._db.fetch_all(
+            f"SELECT event_id, count(*) AS total FROM event_rsvp WHERE status = 'going' "  # noqa: S608
+            f"AND event_id IN ({placeholders}) GROUP BY event_id",
+            tuple(event_ids),
+        )
+        counts = dict.fromkeys(event_ids, 0)
+        counts.update({int(row["event_id"]): int(row["total"]) for row in rows})
+        return counts
+
+    async def list_expected(self, event_id: int) -> list[int]:
+        """Members told about a change of time or a cancellation: seated first, then the waitlist
+        in serving order."""
+        rows = await self._db.fetch_all(
+            "SELECT user_id FROM event_rsvp WHERE event_id = ? AND status IN ('going', 'waitlist') "
+            "ORDER BY CASE WHEN status = 'going' THEN 0 ELSE 1 END, sequence",
+            (event_id,),
+        )
+        return [int(row["user_id"]) for row in rows]
+
+    async def seat_over_capacity(self, event_id: int, user_id: int, *, now: datetime, set_by: int) -> RsvpChange:
+        """An organizer seats a member although the event is full, a waitlisted one included
+        (`set_rsvp` keeps a waitlisted member in the queue); audited."""
+        async with self._db.transaction() as transaction:
+            sequence = await transaction.fetch_value(
+                "UPDATE event SET rsvp_sequence = rsvp_sequence + 1, post_stale_since = coalesce(post_stale_since, ?) "
+                "WHERE id = ? AND cancelled_at IS NULL RETURNING rsvp_sequence",
+                (now, event_id),
+            )
+            if sequence is None:
+                return RsvpChange(None, "going", refused="cancelled")
+            guild_id = await transaction.fetch_value("SELECT guild_id FROM event WHERE id = ?", (event_id,))
+            before = await transaction.fetch_value(
+                "SELECT status FROM event_rsvp WHERE event_id = ? AND user_id = ?", (event_id, user_id)
+            )
+            if before == "going":
+                return RsvpChange(before, "going")
+            await transaction.execute(
+                "INSERT INTO event_rsvp (event_id, user_id, status, sequence, updated_at, set_by) "
+                "VALUES (?, ?, 'going', ?, ?, ?) ON CONFLICT (event_id, user_id) DO UPDATE SET "
+                "status = excluded.status, sequence = excluded.sequence, updated_at = excluded.updated_at, "
+                "set_by = excluded.set_by",
+                (event_id, user_id, sequence, now, set_by),
+            )
+            await self._audit.record(
+                transaction,
+                guild_id=int(guild_id),
+                actor_id=set_by,
+                action="event.rsvp",
+                subject=f"event:{event_id}:user:{user_id}",
+                before=before,
+                after="going (over capacity)",
+                now=now,
+            )
+        return RsvpChange(before, "going")
+
 
 def going_first(rsvps: Sequence[Rsvp]) -> list[Rsvp]:
     """RSVPs in the order `/event attendees` lists them: going, interested, not going, waitlist."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from dateparser.date import DateDataParser
@@ -176,3 +176,52 @@ def parse_window(start_text: str, end_text: str, *, zone_name: str, now: datetim
         raise _refuse("end", end_text, "that is more than two years away", END_EXAMPLES)
     notes = tuple(note for note in (start.note, end.note) if note)
     return TimeWindow(start.moment, end.moment, notes)
+
+
+DAY_EXAMPLES = "`2027-03-14`, `14 March 2027`, `today` or `next friday`"
+_ISO_DAY = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+# Bounds of a search, not of a plan: past events are listed too, but a date this far off is a typo.
+MAX_DAY_DISTANCE = timedelta(days=10 * 366)
+
+
+def parse_day(text: str, *, zone_name: str, now: datetime, what: str = "day") -> date:
+    """A calendar day typed in the guild's zone (`2027-03-14`, `14 March 2027`, `today`,
+    `next friday`); a time of day, if typed, is ignored: the filters of a list are whole days."""
+    typed = " ".join(text.split())
+    if not typed:
+        raise _refuse(what, text, "it is empty", DAY_EXAMPLES)
+    if len(typed) > MAX_TEXT:
+        raise _refuse(what, typed, f"it is longer than {MAX_TEXT} characters", DAY_EXAMPLES)
+    slashed = _SLASHED_DATE.search(typed)
+    if slashed and int(slashed[1]) <= 12 and int(slashed[2]) <= 12 and slashed[1] != slashed[2]:
+        reason = "day and month could be either way round; write the date as year-month-day"
+        raise _refuse(what, typed, reason, DAY_EXAMPLES)
+    today = now.astimezone(ZoneInfo(zone_name)).date()
+    iso = _ISO_DAY.fullmatch(typed)
+    if iso is not None:
+        try:
+            day = date(int(iso[1]), int(iso[2]), int(iso[3]))
+        except ValueError:
+            raise _refuse(what, typed, "there is no such date", DAY_EXAMPLES) from None
+    else:
+        base = now.astimezone(ZoneInfo(zone_name)).replace(tzinfo=None)
+        parser = DateDataParser(
+            languages=["en"],
+            settings={"RELATIVE_BASE": base, "PREFER_DATES_FROM": "current_period", "DATE_ORDER": "YMD"},
+        )
+        try:
+            parsed = parser.get_date_data(typed).date_obj
+        except (OverflowError, ValueError):
+            parsed = None
+        if parsed is None:
+            raise _refuse(what, typed, "I can't read it as a date", DAY_EXAMPLES)
+        day = parsed.date()
+    if abs(day - today) > MAX_DAY_DISTANCE:
+        raise _refuse(what, typed, "that is more than ten years away", DAY_EXAMPLES)
+    return day
+
+
+def day_start(day: date, zone_name: str) -> datetime:
+    """The first moment of `day` in the zone, as UTC. Where midnight is skipped by a clock change
+    (some zones move at 00:00), zoneinfo places it after the gap: still the day's first moment."""
+    return datetime.combine(day, time(0, 0), tzinfo=ZoneInfo(zone_name)).astimezone(UTC)

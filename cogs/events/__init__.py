@@ -35,7 +35,7 @@ from bot.tracked_post import TrackedPosts
 from cogs.events.buttons import RSVP_BUTTONS
 from cogs.events.cog import REFRESH_JOB, EventCoreCommands
 from cogs.events.group import event_group
-from cogs.events.listing import EventListCommands
+from cogs.events.listing import EventListCommands, EventsPageButton
 from cogs.events.manage import EventManageCommands
 from storage.events import EventRepository
 from storage.guild_config import GuildConfigRepository
@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 
 class Events(EventCoreCommands, EventManageCommands, EventListCommands, commands.Cog):
     event_group = event_group
-    dynamic_items = RSVP_BUTTONS
+    dynamic_items = (*RSVP_BUTTONS, EventsPageButton)
 
     def __init__(
         self,
