@@ -88,7 +88,7 @@ async def test_attend_with_another_guilds_event_id_finds_nothing(configured, clo
     )
     clock.set(ours.starts_at + timedelta(minutes=1))
     result = await h.command("event attend", user="student", channel="general", event=theirs.id)
-    assert f"There is no event #{theirs.id} in this server" in result.text
+    assert f"No event #{theirs.id} in this server" in result.text
     assert "Their event" not in result.text
     assert await attended(h, theirs) == {}
     choices = await h.autocomplete("event attend", "event", user="student", channel="general", event="")

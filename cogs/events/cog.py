@@ -20,7 +20,7 @@ from bot.tracked_post import EMBED_POST_PERMISSIONS, TrackedPost
 from bot.tree import RollcallModal
 from bot.types import Interaction
 from cogs.events.group import event_group
-from cogs.events.listing import EventListCommands
+from cogs.events.listing import EventListCommands, find_event
 from cogs.events.post import post_view, render_post
 from storage.events import Event, RsvpChange, RsvpStatus
 from utils.limits import EVENT_CAPACITY, EVENT_DESCRIPTION, EVENT_LOCATION, EVENT_TITLE, SIGNUP_CUTOFF
@@ -391,11 +391,7 @@ class EventCoreCommands:
     @app_commands.describe(event="The event (start typing its title)")
     @app_commands.autocomplete(event=EventListCommands.event_autocomplete)
     async def event_attend(self, interaction: Interaction, event: int) -> None:
-        found = await self.events.get_in_guild(interaction.guild_id or 0, event)
-        if found is None:
-            raise NotFound(
-                f"There is no event #{event} in this server. Start typing in the `event` option to pick one."
-            )
+        found = await find_event(self.events, interaction.guild_id, event)
         now = self.clock.now()
         status = found.status_at(now)
         if status == "cancelled":
