@@ -56,6 +56,28 @@ class IntentNotRequested(AssertionError):
     never send it, so the test would pass on something that cannot happen."""
 
 
+# What a GUILD_CREATE says of a server with nothing else going on (no emojis, threads, voice...).
+QUIET_GUILD_FIELDS: JsonObject = {
+    "threads": [],
+    "emojis": [],
+    "stickers": [],
+    "features": [],
+    "voice_states": [],
+    "presences": [],
+    "stage_instances": [],
+    "guild_scheduled_events": [],
+    "soundboard_sounds": [],
+    "verification_level": 0,
+    "default_message_notifications": 0,
+    "explicit_content_filter": 0,
+    "mfa_level": 0,
+    "nsfw_level": 0,
+    "premium_tier": 0,
+    "preferred_locale": "en-US",
+    "system_channel_flags": 0,
+}
+
+
 def receives(intents: discord.Intents, event: str) -> bool:
     return bool(getattr(intents, EVENT_INTENTS[event]))
 
@@ -168,23 +190,7 @@ def guild_create_payload(world: World, bot_user: discord.ClientUser, intents: di
         "roles": roles,
         "channels": _channel_payloads(world),
         "members": members,
-        "threads": [],
-        "emojis": [],
-        "stickers": [],
-        "features": [],
-        "voice_states": [],
-        "presences": [],
-        "stage_instances": [],
-        "guild_scheduled_events": [],
-        "soundboard_sounds": [],
-        "verification_level": 0,
-        "default_message_notifications": 0,
-        "explicit_content_filter": 0,
-        "mfa_level": 0,
-        "nsfw_level": 0,
-        "premium_tier": 0,
-        "preferred_locale": "en-US",
-        "system_channel_flags": 0,
+        **QUIET_GUILD_FIELDS,
     }
 
 

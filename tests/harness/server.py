@@ -16,6 +16,8 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from tests.harness.gateway import QUIET_GUILD_FIELDS
+
 APPLICATION_ID = 1_400_000_000_000_000_001
 BOT_USER_ID = 1_400_000_000_000_000_002
 JOINED_GUILD_ID = 1_400_000_000_000_000_100
@@ -61,23 +63,7 @@ def _guild(guild_id: int) -> dict[str, Any]:
             }
         ],
         "channels": [],
-        "threads": [],
-        "emojis": [],
-        "stickers": [],
-        "features": [],
-        "voice_states": [],
-        "presences": [],
-        "stage_instances": [],
-        "guild_scheduled_events": [],
-        "soundboard_sounds": [],
-        "verification_level": 0,
-        "default_message_notifications": 0,
-        "explicit_content_filter": 0,
-        "mfa_level": 0,
-        "nsfw_level": 0,
-        "premium_tier": 0,
-        "preferred_locale": "en-US",
-        "system_channel_flags": 0,
+        **QUIET_GUILD_FIELDS,
     }
 
 
