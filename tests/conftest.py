@@ -9,6 +9,8 @@ SQLite itself, `postgres_only` for tests of the PostgreSQL backend.
 from __future__ import annotations
 
 import logging
+import shutil
+import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -118,13 +120,17 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture(scope="session")
-def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPostgres]:
-    server = EmbeddedPostgres(tmp_path_factory.mktemp("postgres"))
-    server.start()
+def postgres_server() -> Iterator[EmbeddedPostgres]:
+    # Not under pytest's basetemp: every pytest session starting on this machine makes
+    # /tmp/pytest-of-<user> private again, and the server's own system user would lose its data.
+    folder = Path(tempfile.mkdtemp(prefix="rollcall-postgres-"))
+    server = EmbeddedPostgres(folder)
     try:
+        server.start()
         yield server
     finally:
         server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture
