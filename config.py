@@ -9,15 +9,20 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
+
+from storage.postgres import redact_url
 
 DEFAULT_DATABASE_PATH = Path("data/rollcall.db")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # Discord ids are unsigned 64-bit snowflakes.
 MAX_SNOWFLAKE = 2**64 - 1
+POSTGRES_SCHEMES = ("postgresql", "postgres")
+POSTGRES_URL_EXAMPLE = "postgresql://rollcall:PASSWORD@localhost:5432/rollcall"
 
 
 class ConfigError(Exception):
@@ -32,6 +37,14 @@ class Settings:
     log_level: str = "INFO"
     log_file: Path | None = None
     dev_guild_id: int | None = None
+    # Set: PostgreSQL at this URL, and `database_path` is unused. Shown without its password.
+    database_url: str | None = field(default=None, repr=False)
+
+    def __repr__(self) -> str:
+        shown = [f"{item.name}={getattr(self, item.name)!r}" for item in fields(self) if item.repr]
+        if self.database_url is not None:
+            shown.append(f"database_url={redact_url(self.database_url)!r}")
+        return f"{type(self).__name__}({', '.join(shown)})"
 
     @property
     def log_level_number(self) -> int:
@@ -87,6 +100,9 @@ class Settings:
                 f"DATABASE_PATH={raw_path!r} is a directory: point it at a file such as data/rollcall.db."
             )
 
+        raw_url = get("DATABASE_URL")
+        database_url = _postgres_url(raw_url) if raw_url else None
+
         raw_log_file = get("LOG_FILE")
         return cls(
             token=token,
@@ -94,4 +110,26 @@ class Settings:
             log_level=log_level,
             log_file=Path(raw_log_file) if raw_log_file else None,
             dev_guild_id=dev_guild_id,
+            database_url=database_url,
         )
+
+
+def _postgres_url(raw: str) -> str:
+    """`raw` if it is a URL asyncpg can connect with, else a `ConfigError` naming DATABASE_URL."""
+    problem = None
+    try:
+        parts = urlsplit(raw)
+        parts.port  # noqa: B018 - reading it validates the port
+    except ValueError as error:
+        problem = str(error)
+    else:
+        if parts.scheme not in POSTGRES_SCHEMES:
+            problem = "it must start with postgresql://"
+        elif not parts.hostname and "host=" not in parts.query:
+            problem = "it names no server"
+    if problem is not None:
+        raise ConfigError(
+            f"DATABASE_URL={redact_url(raw)!r} is not a PostgreSQL URL ({problem}): use the form "
+            f"{POSTGRES_URL_EXAMPLE}, or leave DATABASE_URL empty to use SQLite at DATABASE_PATH."
+        )
+    return raw

@@ -197,14 +197,17 @@ def install_fake_webhook(side: FakeDiscord) -> None:
     install_webhook_handler(side.webhook_request)
 
 
-async def boot_hall(database_path: Path, students: int, side: FakeDiscord | None = None) -> BenchBot:
+async def boot_hall(
+    database_path: Path, students: int, side: FakeDiscord | None = None, *, database_url: str | None = None
+) -> BenchBot:
     """Boot the bot as production does: setup_hook on an empty server, then READY, then the
     students arrive with the guild (GUILD_CREATE, no join events), then discord.py's `ready`.
-    An admin configures the server and opens a roll call in the attendance channel."""
+    An admin configures the server and opens a roll call in the attendance channel. With
+    `database_url` the bot runs on that PostgreSQL database instead of the SQLite file."""
     side = side or FakeDiscord()
     install_fake_webhook(side)
     clock = ManualClock(START)
-    settings = Settings(token="bench", database_path=database_path)
+    settings = Settings(token="bench", database_path=database_path, database_url=database_url)
     student_ids = [STUDENT_ID_BASE + i for i in range(students)]
     world = World()
     world.add_users(

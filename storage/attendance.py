@@ -140,14 +140,17 @@ _submission_key = itemgetter(0, 1)
 async def _write_submissions(transaction: Transaction, rows: Sequence[SubmissionRow]) -> list[SubmissionOutcome]:
     """Write the rows whose session is still open, inside the batch's transaction.
 
-    The session's status is read in the same write transaction as the upsert, so a close
-    either committed before (the answer is refused) or commits after (and counts it). A roll
-    call tied to an event records each accepted answer as attending it in the same
-    transaction, so the answer and the attendance commit together."""
+    The session's status is checked in the same write transaction as the upsert, by a write
+    that leaves the row as it is: on SQLite the transaction holds the write lock, on PostgreSQL
+    that UPDATE locks the session's row until the commit (a plain SELECT would not). So a close
+    either committed before (the answer is refused) or commits after (and counts it). Sessions
+    are locked in id order, so two processes' batches never wait for each other in a circle. A roll
+    call tied to an event records each accepted answer as attending it in the same transaction."""
     open_sessions: dict[int, int | None] = {}
-    for session_id in {row[0] for row in rows}:
+    for session_id in sorted({row[0] for row in rows}):
         found = await transaction.fetch_one(
-            "SELECT event_id FROM attendance_session WHERE id = ? AND status = 'open'", (session_id,)
+            "UPDATE attendance_session SET status = status WHERE id = ? AND status = 'open' RETURNING event_id",
+            (session_id,),
         )
         if found is not None:
             open_sessions[session_id] = found["event_id"]
