@@ -9,10 +9,13 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
+
+from storage.postgres import redact_url
 
 DEFAULT_DATABASE_PATH = Path("data/rollcall.db")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -21,6 +24,8 @@ MAX_SNOWFLAKE = 2**64 - 1
 # Far beyond any real bot (Discord recommends one shard per ~1,000 guilds), small enough to
 # catch a typo before discord.py opens that many gateway connections.
 MAX_SHARDS = 4096
+POSTGRES_SCHEMES = ("postgresql", "postgres")
+POSTGRES_URL_EXAMPLE = "postgresql://rollcall:PASSWORD@localhost:5432/rollcall"
 
 
 class ConfigError(Exception):
@@ -38,6 +43,14 @@ class Settings:
     shard_count: int = 1
     # None: every shard of shard_count (0..count-1).
     shard_ids: tuple[int, ...] | None = None
+    # Set: PostgreSQL at this URL, and `database_path` is unused. Shown without its password.
+    database_url: str | None = field(default=None, repr=False)
+
+    def __repr__(self) -> str:
+        shown = [f"{item.name}={getattr(self, item.name)!r}" for item in fields(self) if item.repr]
+        if self.database_url is not None:
+            shown.append(f"database_url={redact_url(self.database_url)!r}")
+        return f"{type(self).__name__}({', '.join(shown)})"
 
     @property
     def log_level_number(self) -> int:
@@ -93,9 +106,12 @@ class Settings:
                 f"DATABASE_PATH={raw_path!r} is a directory: point it at a file such as data/rollcall.db."
             )
 
+        raw_url = get("DATABASE_URL")
+        database_url = _postgres_url(raw_url) if raw_url else None
+
         raw_log_file = get("LOG_FILE")
         shard_count, shard_ids = _parse_shards(
-            get("SHARD_COUNT"), get("SHARD_IDS"), uses_postgres=bool(get("DATABASE_URL"))
+            get("SHARD_COUNT"), get("SHARD_IDS"), uses_postgres=database_url is not None
         )
         return cls(
             token=token,
@@ -105,6 +121,7 @@ class Settings:
             dev_guild_id=dev_guild_id,
             shard_count=shard_count,
             shard_ids=shard_ids,
+            database_url=database_url,
         )
 
 
@@ -141,3 +158,24 @@ def _parse_shards(raw_count: str, raw_ids: str, *, uses_postgres: bool) -> tuple
     if len(set(ids)) != len(ids):
         raise ConfigError(f"SHARD_IDS={raw_ids!r} lists a shard twice: name each shard once, like 0,1.")
     return shard_count, tuple(sorted(ids))
+
+
+def _postgres_url(raw: str) -> str:
+    """`raw` if it is a URL asyncpg can connect with, else a `ConfigError` naming DATABASE_URL."""
+    problem = None
+    try:
+        parts = urlsplit(raw)
+        parts.port  # noqa: B018 - reading it validates the port
+    except ValueError as error:
+        problem = str(error)
+    else:
+        if parts.scheme not in POSTGRES_SCHEMES:
+            problem = "it must start with postgresql://"
+        elif not parts.hostname and "host=" not in parts.query:
+            problem = "it names no server"
+    if problem is not None:
+        raise ConfigError(
+            f"DATABASE_URL={redact_url(raw)!r} is not a PostgreSQL URL ({problem}): use the form "
+            f"{POSTGRES_URL_EXAMPLE}, or leave DATABASE_URL empty to use SQLite at DATABASE_PATH."
+        )
+    return raw

@@ -27,6 +27,7 @@ from storage.database import Database, DatabaseOpenError, MigrationFailed, open_
 from storage.guild_config import GuildConfigRepository
 from storage.meta import MetaRepository
 from storage.outbox import OutboxRepository
+from storage.postgres import redact_url
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,11 @@ EXTENSIONS = (
 
 # Discord answers a command sync for a server the application is not in with 403 / 50001.
 MISSING_ACCESS = 50001
+
+
+def _one_line(text: str) -> str:
+    # PostgreSQL's messages may carry a DETAIL or HINT on further lines; start-up errors are one line.
+    return " ".join(text.split())
 
 
 def build_intents() -> discord.Intents:
@@ -81,10 +87,25 @@ class Rollcall(commands.Bot):
         self.jobs = JobScheduler(self.clock, live=clock is None, shards=ShardSet.from_settings(settings))
 
     async def open_storage(self) -> None:
-        """Open and migrate the database. main.py calls this before logging in, so a bad
-        DATABASE_PATH is reported before Discord is contacted; setup_hook then finds it open."""
+        """Open and migrate the database: PostgreSQL when DATABASE_URL is set, else the SQLite
+        file at DATABASE_PATH. main.py calls this before logging in, so a bad setting is
+        reported before Discord is contacted; setup_hook then finds it open."""
         if hasattr(self, "db"):
             return
+        if self.settings.database_url is not None:
+            db = await self._open_postgres(self.settings.database_url)
+        else:
+            db = await self._open_sqlite()
+        self.db = db
+        self.audit = AuditRepository(self.db)
+        self.guild_configs = GuildConfigRepository(self.db, self.audit)
+        self.meta = MetaRepository(self.db)
+        self.outbox = OutboxRepository(self.db)
+        self.attendance = AttendanceRepository(self.db, self.audit, self.outbox)
+        self.delivery = Delivery(self, self.outbox, self.guild_configs, self.jobs, self.clock)
+        self.tracked_posts = TrackedPosts(self.delivery)
+
+    async def _open_sqlite(self) -> Database:
         path = self.settings.database_path
         try:
             db = await open_database(path)
@@ -106,14 +127,26 @@ class Rollcall(commands.Bot):
                 f"DATABASE_PATH={str(path)!r} is not a Rollcall database ({error}): point it at a new file "
                 "such as data/rollcall.db, or restore the right one."
             ) from None
-        self.db = db
-        self.audit = AuditRepository(self.db)
-        self.guild_configs = GuildConfigRepository(self.db, self.audit)
-        self.meta = MetaRepository(self.db)
-        self.outbox = OutboxRepository(self.db)
-        self.attendance = AttendanceRepository(self.db, self.audit, self.outbox)
-        self.delivery = Delivery(self, self.outbox, self.guild_configs, self.jobs, self.clock)
-        self.tracked_posts = TrackedPosts(self.delivery)
+        return db
+
+    async def _open_postgres(self, url: str) -> Database:
+        shown = redact_url(url)
+        try:
+            db = await open_database(url)
+        except DatabaseOpenError as error:
+            raise ConfigError(
+                f"DATABASE_URL={shown!r} cannot be reached ({_one_line(error.reason)}): start PostgreSQL, or fix "
+                "the host, port, user, password and database name in DATABASE_URL."
+            ) from None
+        try:
+            await db.migrate()
+        except MigrationFailed as error:
+            await db.close()
+            raise ConfigError(
+                f"DATABASE_URL={shown!r} is not a Rollcall database ({_one_line(str(error))}): point it at an "
+                "empty database, or restore the right one."
+            ) from None
+        return db
 
     async def setup_hook(self) -> None:
         await self.open_storage()

@@ -1,6 +1,7 @@
 """The entry to storage for the rest of the bot: open the database, and the names it catches.
 
-Today the database is always an SQLite file (`storage/sqlite/`); repositories only see the
+A PostgreSQL URL (`postgresql://...` or `postgres://...`) opens PostgreSQL (`storage/postgres/`);
+anything else is the path of an SQLite file (`storage/sqlite/`). Repositories only see the
 `Database` interface of `storage/backend.py`.
 """
 
@@ -10,6 +11,7 @@ from pathlib import Path
 
 from storage.backend import Database
 from storage.errors import DatabaseBusy, DatabaseOpenError, MigrationFailed, UniqueViolation
+from storage.postgres import PostgresDatabase, is_postgres_url
 from storage.sqlite import SqliteDatabase
 
 __all__ = [
@@ -22,6 +24,9 @@ __all__ = [
 ]
 
 
-async def open_database(path: Path | str) -> Database:
-    """Open the database file at `path` (not yet migrated), or raise `DatabaseOpenError`."""
-    return await SqliteDatabase.open(path)
+async def open_database(location: Path | str) -> Database:
+    """Open the database at `location` (not yet migrated), or raise `DatabaseOpenError`:
+    a PostgreSQL URL, or the path of an SQLite file."""
+    if is_postgres_url(location):
+        return await PostgresDatabase.open(str(location))
+    return await SqliteDatabase.open(location)

@@ -15,9 +15,10 @@ class DatabaseBusy(Exception):
 
 
 class DatabaseOpenError(Exception):
-    """The database cannot be opened or is not a database of the backend's kind; nothing is left open."""
+    """The database cannot be opened or is not a database of the backend's kind; nothing is left open.
+    `path` is the SQLite file, or the PostgreSQL URL without its password."""
 
-    def __init__(self, path: Path, reason: str, *, not_a_database: bool = False) -> None:
+    def __init__(self, path: Path | str, reason: str, *, not_a_database: bool = False) -> None:
         super().__init__(f"{path}: {reason}")
         self.path = path
         self.reason = reason

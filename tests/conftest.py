@@ -1,4 +1,10 @@
-"""Fixtures: a bot on a temporary database inside the fake Discord, and a restart helper."""
+"""Fixtures: a bot on a temporary database inside the fake Discord, and a restart helper.
+
+`--backend postgres` puts every bot and `db` of a test on a fresh PostgreSQL database of an
+embedded server started once for the session (only when a test asks for one); the default is an
+SQLite file. `make test` runs the suite once on each. Marks: `sqlite_only("why")` for tests of
+SQLite itself, `postgres_only` for tests of the PostgreSQL backend.
+"""
 
 from __future__ import annotations
 
@@ -12,10 +18,38 @@ import pytest
 
 from bot.clock import ManualClock
 from config import Settings
+from storage.backend import Database
+from storage.database import open_database
 from tests.harness import FakeDiscord, Harness, World, boot_bot, shutdown_bot
 from tests.harness.private import install_webhook_handler
+from tests.postgres_server import EmbeddedPostgres
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+BACKENDS = ("sqlite", "postgres")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--backend",
+        choices=BACKENDS,
+        default="sqlite",
+        help="the database every bot and `db` fixture runs on (PostgreSQL: an embedded server)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "sqlite_only(reason): a test of SQLite itself, skipped on PostgreSQL")
+    config.addinivalue_line("markers", "postgres_only: a test of the PostgreSQL backend, run with --backend postgres")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    backend = config.getoption("--backend")
+    for item in items:
+        sqlite_only = item.get_closest_marker("sqlite_only")
+        if backend == "postgres" and sqlite_only is not None:
+            item.add_marker(pytest.mark.skip(reason=f"SQLite only: {sqlite_only.args[0]}"))
+        if backend == "sqlite" and item.get_closest_marker("postgres_only") is not None:
+            item.add_marker(pytest.mark.skip(reason="PostgreSQL only: run with --backend postgres (make test does)"))
 
 
 class ErrorLog(logging.Handler):
@@ -78,14 +112,59 @@ def world() -> World:
     return World()
 
 
+@pytest.fixture(scope="session")
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.config.getoption("--backend")
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPostgres]:
+    server = EmbeddedPostgres(tmp_path_factory.mktemp("postgres"))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def postgres(backend: str, request: pytest.FixtureRequest) -> EmbeddedPostgres | None:
+    """The session's server on `--backend postgres` (started by the first test that needs it)."""
+    return request.getfixturevalue("postgres_server") if backend == "postgres" else None
+
+
+@pytest.fixture
+async def database_url(postgres: EmbeddedPostgres | None) -> AsyncIterator[str | None]:
+    """A fresh, migrated PostgreSQL database for this test, or None on SQLite."""
+    if postgres is None:
+        yield None
+        return
+    url = await postgres.create_database()
+    try:
+        yield url
+    finally:
+        await postgres.drop_database(url)
+
+
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "rollcall.db"
 
 
 @pytest.fixture
-def settings(db_path: Path) -> Settings:
-    return Settings(token="test-token", database_path=db_path)
+def settings(db_path: Path, database_url: str | None) -> Settings:
+    return Settings(token="test-token", database_path=db_path, database_url=database_url)
+
+
+@pytest.fixture
+async def db(db_path: Path, database_url: str | None) -> AsyncIterator[Database]:
+    """An open, migrated database of the selected backend, without a bot."""
+    database = await open_database(database_url or db_path)
+    await database.migrate()
+    try:
+        yield database
+    finally:
+        await database.close()
 
 
 class Running:

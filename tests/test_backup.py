@@ -83,6 +83,7 @@ async def build_roll_call(h, clock) -> int:
     return session.id
 
 
+@pytest.mark.sqlite_only("the backup command copies the SQLite file; PostgreSQL is backed up with pg_dump")
 async def test_backup_while_another_connection_writes_has_every_committed_row(h, clock, db_path, tmp_path):
     session_id = await build_roll_call(h, clock)
     padding = sqlite3.connect(db_path, isolation_level=None)
