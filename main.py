@@ -19,6 +19,9 @@ from bot import Rollcall, create_bot
 from bot.heartbeat import STALE_AFTER, heartbeat_age, heartbeat_path
 from config import ConfigError, Settings
 from storage.backup import BackupFailed, backup_sqlite_file
+from storage.copy import CopyMismatch, CopyRefused, copy_sqlite_to_postgres
+from storage.database import Database, DatabaseOpenError, MigrationFailed, open_database
+from storage.postgres import redact_url
 
 EXIT_CONFIG_ERROR = 2
 # The gateway's close code for a token it does not accept.
@@ -94,11 +97,21 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
     backup = commands.add_parser("backup", help="write an online, consistent copy of the SQLite database to PATH")
     backup.add_argument("path", type=Path, metavar="PATH")
     backup.add_argument("--force", action="store_true", help="replace PATH if it exists")
+    commands.add_parser(
+        "migrate-to-postgres",
+        help="copy the SQLite database at DATABASE_PATH into the empty PostgreSQL database at DATABASE_URL",
+    )
     commands.add_parser("healthcheck", help="exit 0 when the running bot's heartbeat is fresh (Docker HEALTHCHECK)")
     return parser.parse_args(argv)
 
 
 async def backup(settings: Settings, target: Path, *, force: bool) -> int:
+    if settings.database_url is not None:
+        return fail(
+            "DATABASE_URL is set, so the data is in PostgreSQL: back it up with pg_dump -Fc "
+            "(see the README's Backups), not with main.py backup.",
+            EXIT_CONFIG_ERROR,
+        )
     if target.is_dir():
         return fail(
             f"{target} is a directory: give the backup's file name, such as {target / 'rollcall.db'}.",
@@ -114,6 +127,57 @@ async def backup(settings: Settings, target: Path, *, force: bool) -> int:
         return fail(f"backup failed: {error}.", 1)
     print(f"Backed up {settings.database_path} to {target} ({size:,} bytes, integrity ok).")
     return 0
+
+
+async def migrate_to_postgres(settings: Settings) -> int:
+    if settings.database_url is None:
+        return fail(
+            "migrate-to-postgres needs DATABASE_URL: set it to the empty PostgreSQL database to copy into, "
+            "such as postgresql://rollcall:PASSWORD@localhost:5432/rollcall.",
+            EXIT_CONFIG_ERROR,
+        )
+    source_path = settings.database_path
+    shown_url = redact_url(settings.database_url)
+    if not source_path.is_file():
+        return fail(
+            f"DATABASE_PATH={str(source_path)!r} does not exist: point it at the SQLite database to copy.",
+            EXIT_CONFIG_ERROR,
+        )
+    source = await open_migrated(str(source_path), f"DATABASE_PATH={str(source_path)!r}")
+    try:
+        target = await open_migrated(settings.database_url, f"DATABASE_URL={shown_url!r}")
+        try:
+            report = await copy_sqlite_to_postgres(source, target)
+        except CopyRefused as error:
+            return fail(f"not copied into DATABASE_URL={shown_url!r}: {error}. Nothing was written.", EXIT_CONFIG_ERROR)
+        except CopyMismatch as error:
+            return fail(f"the copy does not match: {error}.", 1)
+        finally:
+            await target.close()
+    finally:
+        await source.close()
+    for line in report:
+        print(f"{line.table}: {line.source_rows} rows in SQLite, {line.target_rows} in PostgreSQL")
+    total = sum(line.target_rows for line in report)
+    print(
+        f"Copied {len(report)} tables ({total} rows) from {source_path} to {shown_url}; every row count matches. "
+        "Set DATABASE_URL for the bot from now on."
+    )
+    return 0
+
+
+async def open_migrated(location: str, named: str) -> Database:
+    """Open and migrate one side of the copy, or raise `ConfigError` naming its setting."""
+    try:
+        database = await open_database(location)
+    except DatabaseOpenError as error:
+        raise ConfigError(f"{named} cannot be opened ({' '.join(error.reason.split())}).") from None
+    try:
+        await database.migrate()
+    except MigrationFailed as error:
+        await database.close()
+        raise ConfigError(f"{named} is not a Rollcall database ({' '.join(str(error).split())}).") from None
+    return database
 
 
 def healthcheck(settings: Settings) -> int:
@@ -135,6 +199,8 @@ def main(argv: Sequence[str] = ()) -> int:
         settings = Settings.from_env()
         if arguments.command == "healthcheck":
             return healthcheck(settings)
+        if arguments.command == "migrate-to-postgres":
+            return asyncio.run(migrate_to_postgres(settings))
         if arguments.command == "backup":
             return asyncio.run(backup(settings, arguments.path, force=arguments.force))
         setup_logging(settings)

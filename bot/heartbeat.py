@@ -7,6 +7,7 @@ READY has arrived. A hung loop, a dead scheduler or a process that never connect
 from __future__ import annotations
 
 import os
+import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -29,11 +30,17 @@ def heartbeat_path(settings: Settings) -> Path:
 
 
 def write_heartbeat(path: Path, now: datetime) -> None:
-    """Replace the file atomically, so the health check never reads half a line."""
+    """Replace the file atomically, so the health check never reads half a line. The scratch
+    file's name is unique, so two processes beating into the same file never trip each other."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    scratch = path.with_name(path.name + ".tmp")
-    scratch.write_text(now.astimezone(UTC).isoformat() + "\n", encoding="utf-8")
-    os.replace(scratch, path)
+    handle, scratch = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as scratch_file:
+            scratch_file.write(now.astimezone(UTC).isoformat() + "\n")
+        os.replace(scratch, path)
+    except BaseException:
+        Path(scratch).unlink(missing_ok=True)
+        raise
 
 
 def heartbeat_age(path: Path, now: datetime) -> timedelta | None:
