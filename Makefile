@@ -32,8 +32,10 @@ run: install
 	@test -f .env || cp .env.example .env
 	$(BIN)/python main.py
 
+# The suite twice: on SQLite, then on PostgreSQL (an embedded server the tests start and stop).
 test: install-dev
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --backend sqlite
+	$(BIN)/python -m pytest -q --backend postgres
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -132,13 +132,16 @@ _submission_key = itemgetter(0, 1)
 async def _write_submissions(transaction: Transaction, rows: Sequence[SubmissionRow]) -> list[SubmissionOutcome]:
     """Write the rows whose session is still open, inside the batch's transaction.
 
-    The session's status is read in the same write transaction as the upsert, so a close
-    either committed before (the answer is refused) or commits after (and counts it)."""
+    The session's status is checked in the same write transaction as the upsert, by a write
+    that leaves the row as it is: on SQLite the transaction holds the write lock, on PostgreSQL
+    that UPDATE locks the session's row until the commit (a plain SELECT would not). So a close
+    either committed before (the answer is refused) or commits after (and counts it). Sessions
+    are locked in id order, so two processes' batches never wait for each other in a circle."""
     open_sessions = {
         session_id
-        for session_id in {row[0] for row in rows}
-        if await transaction.fetch_one(
-            "SELECT 1 FROM attendance_session WHERE id = ? AND status = 'open'", (session_id,)
+        for session_id in sorted({row[0] for row in rows})
+        if await transaction.execute(
+            "UPDATE attendance_session SET status = status WHERE id = ? AND status = 'open'", (session_id,)
         )
     }
     writable = [row for row in rows if row[0] in open_sessions]

@@ -386,10 +386,17 @@ class EventRepository:
             free = event.capacity - await self._count_going(transaction, event.id)
             if free <= 0:
                 return ()
-        rows = await transaction.fetch_all(
-            "SELECT user_id FROM event_rsvp WHERE event_id = ? AND status = 'waitlist' ORDER BY sequence LIMIT ?",
-            (event.id, free if free is not None else -1),
-        )
+        # Two statements: "no limit" is LIMIT -1 on SQLite, an error on PostgreSQL.
+        if free is None:
+            rows = await transaction.fetch_all(
+                "SELECT user_id FROM event_rsvp WHERE event_id = ? AND status = 'waitlist' ORDER BY sequence",
+                (event.id,),
+            )
+        else:
+            rows = await transaction.fetch_all(
+                "SELECT user_id FROM event_rsvp WHERE event_id = ? AND status = 'waitlist' ORDER BY sequence LIMIT ?",
+                (event.id, free),
+            )
         promoted = tuple(int(row["user_id"]) for row in rows)
         for user_id in promoted:
             await transaction.execute(

@@ -134,16 +134,9 @@ def postgres(backend: str, request: pytest.FixtureRequest) -> EmbeddedPostgres |
 
 
 @pytest.fixture
-async def database_url(postgres: EmbeddedPostgres | None) -> AsyncIterator[str | None]:
-    """A fresh, migrated PostgreSQL database for this test, or None on SQLite."""
-    if postgres is None:
-        yield None
-        return
-    url = await postgres.create_database()
-    try:
-        yield url
-    finally:
-        await postgres.drop_database(url)
+async def database_url(postgres: EmbeddedPostgres | None) -> str | None:
+    """An empty, migrated PostgreSQL database for this test, or None on SQLite."""
+    return None if postgres is None else await postgres.reset_shared_database()
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from discord import app_commands
 
 from storage.guild_config import GuildConfig
@@ -65,6 +66,7 @@ def _at_least(limit: Limit) -> tuple[int, None]:
     return limit.low, None
 
 
+@pytest.mark.sqlite_only("reads the CHECKs from sqlite_master; test_postgres_backend pins PostgreSQL's to these")
 async def test_every_sql_check_of_a_migrated_database_matches_utils_limits(h):
     assert await _schema_checks(h) == {
         ("guild_config", "code_interval_seconds"): _at_least(CODE_INTERVAL),

@@ -17,7 +17,11 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 def run_main(tmp_path: Path, env_file: str | None = None, **env: str) -> subprocess.CompletedProcess[str]:
     if env_file is not None:
         (tmp_path / ".env").write_text(env_file)
-    clean_env = {k: v for k, v in os.environ.items() if k not in {"DISCORD_BOT_TOKEN", "LOG_LEVEL", "DEV_GUILD_ID"}}
+    clean_env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DISCORD_BOT_TOKEN", "LOG_LEVEL", "DEV_GUILD_ID", "DATABASE_URL"}
+    }
     clean_env.update(env)
     clean_env["PYTHONPATH"] = str(PROJECT_ROOT)
     return subprocess.run(

@@ -30,7 +30,7 @@ from tests.harness import private
 from tests.harness.server import APPLICATION_ID, JOINED_GUILD_ID, DiscordServer
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-SETTINGS_KEYS = ("DISCORD_BOT_TOKEN", "DATABASE_PATH", "LOG_LEVEL", "LOG_FILE", "DEV_GUILD_ID")
+SETTINGS_KEYS = ("DISCORD_BOT_TOKEN", "DATABASE_PATH", "DATABASE_URL", "LOG_LEVEL", "LOG_FILE", "DEV_GUILD_ID")
 NOT_JOINED_GUILD_ID = 1_400_000_000_000_000_999
 STOP_TIMEOUT = 5.0
 

@@ -16,7 +16,7 @@ _TOKENS = re.compile(
     | (?P<identifier>"(?:[^"]|"")*")
     | (?P<line_comment>--[^\n]*)
     | (?P<block_comment>/\*.*?\*/)
-    | (?P<dollar>\$(?P<tag>[A-Za-z_][A-Za-z0-9_]*)?\$.*?\$(?P=tag)\$)
+    | (?P<dollar>\$(?P<tag>[A-Za-z_][A-Za-z0-9_]*|)\$.*?\$(?P=tag)\$)
     | (?P<placeholder>\?)
     | (?P<unterminated>['"]|/\*)
     """,
