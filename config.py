@@ -21,6 +21,9 @@ DEFAULT_DATABASE_PATH = Path("data/rollcall.db")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # Discord ids are unsigned 64-bit snowflakes.
 MAX_SNOWFLAKE = 2**64 - 1
+# Far beyond any real bot (Discord recommends one shard per ~1,000 guilds), small enough to
+# catch a typo before discord.py opens that many gateway connections.
+MAX_SHARDS = 4096
 POSTGRES_SCHEMES = ("postgresql", "postgres")
 POSTGRES_URL_EXAMPLE = "postgresql://rollcall:PASSWORD@localhost:5432/rollcall"
 
@@ -37,6 +40,9 @@ class Settings:
     log_level: str = "INFO"
     log_file: Path | None = None
     dev_guild_id: int | None = None
+    shard_count: int = 1
+    # None: every shard of shard_count (0..count-1).
+    shard_ids: tuple[int, ...] | None = None
     # Set: PostgreSQL at this URL, and `database_path` is unused. Shown without its password.
     database_url: str | None = field(default=None, repr=False)
 
@@ -104,14 +110,54 @@ class Settings:
         database_url = _postgres_url(raw_url) if raw_url else None
 
         raw_log_file = get("LOG_FILE")
+        shard_count, shard_ids = _parse_shards(
+            get("SHARD_COUNT"), get("SHARD_IDS"), uses_postgres=database_url is not None
+        )
         return cls(
             token=token,
             database_path=database_path,
             log_level=log_level,
             log_file=Path(raw_log_file) if raw_log_file else None,
             dev_guild_id=dev_guild_id,
+            shard_count=shard_count,
+            shard_ids=shard_ids,
             database_url=database_url,
         )
+
+
+def _is_plain_number(text: str) -> bool:
+    # str.isdigit() also accepts digits such as "²" that int() refuses, so only ASCII 0-9 pass.
+    return text.isascii() and text.isdigit()
+
+
+def _parse_shards(raw_count: str, raw_ids: str, *, uses_postgres: bool) -> tuple[int, tuple[int, ...] | None]:
+    """SHARD_COUNT (default 1) and SHARD_IDS (default: all of them), checked against each other."""
+    if raw_count and (not _is_plain_number(raw_count) or not 1 <= int(raw_count) <= MAX_SHARDS):
+        raise ConfigError(f"SHARD_COUNT={raw_count!r} is not valid: use a whole number from 1 to {MAX_SHARDS}.")
+    shard_count = int(raw_count) if raw_count else 1
+    if shard_count > 1 and not uses_postgres:
+        raise ConfigError(
+            f"SHARD_COUNT={shard_count} needs PostgreSQL: shard processes share one database, and SQLite is one "
+            "process's file. Set DATABASE_URL=postgresql://... or SHARD_COUNT=1."
+        )
+    if not raw_ids:
+        return shard_count, None
+    parts = [part.strip() for part in raw_ids.split(",")]
+    if not all(_is_plain_number(part) for part in parts):
+        raise ConfigError(
+            f"SHARD_IDS={raw_ids!r} is not valid: list shard numbers separated by commas, like 0,1, "
+            "or leave it empty for all of them."
+        )
+    ids = [int(part) for part in parts]
+    too_big = [shard for shard in ids if shard >= shard_count]
+    if too_big:
+        raise ConfigError(
+            f"SHARD_IDS={raw_ids!r} names shard {too_big[0]}, but SHARD_COUNT={shard_count} numbers shards "
+            f"0 to {shard_count - 1}: fix one of the two."
+        )
+    if len(set(ids)) != len(ids):
+        raise ConfigError(f"SHARD_IDS={raw_ids!r} lists a shard twice: name each shard once, like 0,1.")
+    return shard_count, tuple(sorted(ids))
 
 
 def _postgres_url(raw: str) -> str:

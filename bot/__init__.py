@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from bot.clock import Clock
-from bot.core import Rollcall
+from bot.core import Rollcall, ShardedRollcall
 from config import Settings
 
 
 def create_bot(settings: Settings, *, clock: Clock | None = None) -> Rollcall:
-    """A ready-to-start bot; with an injected clock, time only moves through `run_due_jobs()`."""
+    """A ready-to-start bot; with an injected clock, time only moves through `run_due_jobs()`.
+    With `SHARD_COUNT` above 1 it is an `AutoShardedBot` running the shards in `SHARD_IDS`."""
+    if settings.shard_count > 1:
+        return ShardedRollcall(settings, clock=clock)
     return Rollcall(settings, clock=clock)
 
 
-__all__ = ["Rollcall", "create_bot"]
+__all__ = ["Rollcall", "ShardedRollcall", "create_bot"]

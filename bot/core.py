@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import hashlib
 import json
 import logging
+from datetime import datetime
+from typing import Any
 
 import discord
 from discord.ext import commands
 
 from bot.clock import Clock, SystemClock
 from bot.delivery import Delivery
+from bot.heartbeat import HEARTBEAT_JOB, HEARTBEAT_SECONDS, heartbeat_path, write_heartbeat
 from bot.scheduler import JobScheduler
+from bot.shards import ShardSet
 from bot.tracked_post import TrackedPosts
 from bot.tree import RollcallTree
 from config import ConfigError, Settings
@@ -55,6 +60,8 @@ def build_intents() -> discord.Intents:
 
 
 class Rollcall(commands.Bot):
+    """The bot of one unsharded process (`ShardedRollcall` below runs a share of the shards)."""
+
     db: Database
     audit: AuditRepository
     guild_configs: GuildConfigRepository
@@ -65,7 +72,7 @@ class Rollcall(commands.Bot):
     delivery: Delivery
     tracked_posts: TrackedPosts
 
-    def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
+    def __init__(self, settings: Settings, *, clock: Clock | None = None, **client_options: Any) -> None:
         # discord.py's own switches for its start-up notice about missing voice libraries:
         # Rollcall never joins a voice channel, so the warning would only mislead.
         discord.VoiceClient.warn_nacl = False
@@ -76,10 +83,11 @@ class Rollcall(commands.Bot):
             tree_cls=RollcallTree,
             help_command=None,
             allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, users=True),
+            **client_options,
         )
         self.settings = settings
         self.clock: Clock = clock or SystemClock()
-        self.jobs = JobScheduler(self.clock, live=clock is None)
+        self.jobs = JobScheduler(self.clock, live=clock is None, shards=ShardSet.from_settings(settings))
 
     async def open_storage(self) -> None:
         """Open and migrate the database: PostgreSQL when DATABASE_URL is set, else the SQLite
@@ -158,7 +166,18 @@ class Rollcall(commands.Bot):
             if reconcile is not None:
                 await reconcile()
         await self.delivery.reconcile()
-        await self.sync_commands()
+        self.jobs.register(HEARTBEAT_JOB, self._beat)
+        now = self.clock.now()
+        self.jobs.schedule_every(HEARTBEAT_JOB, 0, HEARTBEAT_SECONDS, now, first_run=now)
+        # The application's commands are one set for every shard: one process syncs them.
+        if self.jobs.shards.holds_first_shard:
+            await self.sync_commands()
+        else:
+            log.info("Not syncing commands: the process holding shard 0 does")
+
+    async def _beat(self, _row_id: int, now: datetime) -> None:
+        if self.is_ready() and not self.is_closed():
+            await asyncio.to_thread(write_heartbeat, heartbeat_path(self.settings), now)
 
     def command_tree_hash(self, guild: discord.abc.Snowflake | None) -> str:
         # The application id is part of the hash: the same database behind another application
@@ -218,3 +237,13 @@ class Rollcall(commands.Bot):
         await super().close()
         if hasattr(self, "db"):
             await self.db.close()
+
+
+class ShardedRollcall(Rollcall, commands.AutoShardedBot):
+    """One of several shard processes: discord.py's `AutoShardedBot` opens a gateway connection
+    for each shard in `SHARD_IDS` of `SHARD_COUNT`, and Discord sends each guild's events on
+    shard `(guild_id >> 22) % SHARD_COUNT`."""
+
+    def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
+        shards = ShardSet.from_settings(settings)
+        super().__init__(settings, clock=clock, shard_count=shards.count, shard_ids=list(shards.ids))

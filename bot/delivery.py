@@ -404,9 +404,11 @@ class Delivery:
             await self._attempt(claimed)
 
     async def reconcile(self) -> None:
-        """At start-up: a job for every owed message, at its retry time (or when a claim left by a
-        crash runs out)."""
+        """At start-up: a job for every owed message of this process's guilds (see bot/shards.py),
+        at its retry time (or when a claim left by a crash runs out)."""
         for owed in await self._outbox.list_pending():
+            if not self._jobs.owns_guild(owed.guild_id):
+                continue
             when = max(owed.due_at, owed.claimed_until or owed.due_at)
             self._jobs.schedule_at(DELIVER_JOB, owed.id, when)
 

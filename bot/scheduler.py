@@ -5,6 +5,21 @@ row its job was woken for and `now`, re-reads that row and acts only if it is st
 marking it done in the same transaction. A job (`<kind>:<row id>`) calls its runner with its
 own row id at the right moment, so one session's code change never rescans the others.
 `run_due()` runs every job due at the clock's now, which is how tests and benches drive time.
+
+Several processes may run jobs on one database (shard processes on PostgreSQL, or the same
+shard started twice by mistake), so every runner follows two rules:
+
+* Rebuild only your own rows. At start-up a feature schedules the rows of the guilds this
+  process serves (`owns_guild`, the shard rule of `bot/shards.py`), and no others.
+* Claim before acting. A runner that is about to act on Discord first wins its row with one
+  conditional write that only one process can win, and acts only if it won:
+  `UPDATE … SET <done or claimed marker> = ? WHERE id = ? AND <still due> RETURNING id`
+  (a row count of 1 says the same). The loser does nothing. Today: the timed close
+  (`UPDATE attendance_session SET status = 'closed' … WHERE status = 'open'`), the code
+  rotation (`shown_window` moves forward only: `… SET shown_window = ? WHERE shown_window < ?`)
+  and owed messages (`claimed_until`, which also expires by itself when the claimer dies).
+  Reading the row first and writing after acting is not enough: two processes both read it
+  as due. A new job kind (event reminders, kick deadlines) adds its own claim the same way.
 """
 
 from __future__ import annotations
@@ -18,6 +33,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 
 from bot.clock import Clock
+from bot.shards import ShardSet
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +42,9 @@ DRAIN_TIMEOUT_SECONDS = 10.0
 
 
 class JobScheduler:
-    def __init__(self, clock: Clock, *, live: bool) -> None:
+    def __init__(self, clock: Clock, *, live: bool, shards: ShardSet | None = None) -> None:
         self._clock = clock
+        self.shards = shards or ShardSet.every()
         # With an injected clock APScheduler would still read the wall clock, so it stays
         # paused: jobs are registered (and inspectable) but time is driven by run_due().
         self.live = live
@@ -39,6 +56,10 @@ class JobScheduler:
     def register(self, kind: str, runner: Runner) -> None:
         self._runners[kind] = runner
         self._locks[kind] = asyncio.Lock()
+
+    def owns_guild(self, guild_id: int | None) -> bool:
+        """Whether this process rebuilds and runs the jobs of `guild_id`'s rows (see the module's rules)."""
+        return self.shards.owns_guild(guild_id)
 
     def start(self) -> None:
         """Start paused: jobs that need guilds and members must wait for the gateway's READY."""

@@ -248,9 +248,23 @@ class AttendanceRepository:
     async def set_message(self, session_id: int, message_id: int) -> None:
         await self._db.execute("UPDATE attendance_session SET message_id = ? WHERE id = ?", (message_id, session_id))
 
-    async def set_shown_window(self, session_id: int, window: int) -> None:
+    async def claim_window(self, session_id: int, window: int) -> bool:
+        """Take the showing of `window` for this process: True for the one caller that moved
+        `shown_window` forward to it, False when it (or a later one) was already taken or the
+        session closed. Two processes rotating the same session thus edit its message once."""
+        async with self._db.transaction() as transaction:
+            claimed = await transaction.fetch_value(
+                "UPDATE attendance_session SET shown_window = ? "
+                "WHERE id = ? AND status = 'open' AND shown_window < ? RETURNING id",
+                (window, session_id, window),
+            )
+        return claimed is not None
+
+    async def release_window(self, session_id: int, window: int, previous: int) -> None:
+        """Give back a claimed window whose code could not be shown, so a later run shows it."""
         await self._db.execute(
-            "UPDATE attendance_session SET shown_window = ? WHERE id = ? AND status = 'open'", (window, session_id)
+            "UPDATE attendance_session SET shown_window = ? WHERE id = ? AND shown_window = ?",
+            (previous, session_id, window),
         )
 
     async def get(self, session_id: int) -> AttendanceSession | None:

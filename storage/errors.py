@@ -28,3 +28,7 @@ class DatabaseOpenError(Exception):
 
 class MigrationFailed(Exception):
     """A migration could not be applied (the database holds something else); none of them was kept."""
+
+
+class BackupFailed(Exception):
+    """A backup could not be made; the message says why, and no file was left at the target."""

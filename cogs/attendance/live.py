@@ -78,6 +78,9 @@ class RollCalls:
         self._jobs.register(ROTATE_JOB, self.rotate_code)
         self._delivery.register(CLOSE_REPORT_KIND, self._render_close_report)
         for session in await self._sessions.list_open():
+            # Another shard process serves the other guilds' roll calls, their /here and their jobs.
+            if not self._jobs.owns_guild(session.guild_id):
+                continue
             self._open_by_channel[session.channel_id] = session
             self._failures[session.id] = await self._sessions.count_failures(session.id)
 
@@ -192,11 +195,18 @@ class RollCalls:
             on_channel_gone=close_with_channel,
         )
 
-    async def _show_code(self, session: AttendanceSession, now: datetime) -> None:
-        window, embed = await self._code_embed(session, now)
+    async def _show_code(self, session: AttendanceSession, now: datetime, *, resuming: bool) -> None:
+        """Show the current code once: the window is claimed first (see bot/scheduler.py), so of
+        two processes rotating the same session only one edits. A session resumed at start-up
+        is shown even when its window was already shown, since its message may be stale or gone."""
+        window = window_at(session.opened_at, session.interval_seconds, now)
+        claimed = await self._sessions.claim_window(session.id, window)
+        if not claimed and not resuming:
+            return
+        _, embed = await self._code_embed(session, now)
         shown = await self._posts.refresh(self._code_post(session, now=now), embed=embed)
-        if shown.delivered:
-            await self._sessions.set_shown_window(session.id, window)
+        if claimed and not shown.delivered:
+            await self._sessions.release_window(session.id, window, session.shown_window)
 
     async def rotate_code(self, session_id: int, now: datetime) -> None:
         """Scheduled: show the new code once the session's window has moved on (at once for a
@@ -207,10 +217,11 @@ class RollCalls:
         if session.closes_at is not None and session.closes_at <= now:
             return
         window = window_at(session.opened_at, session.interval_seconds, now)
-        if window <= session.shown_window and session.id not in self._resumed:
+        resuming = session.id in self._resumed
+        if window <= session.shown_window and not resuming:
             return
         self._resumed.discard(session.id)
-        await self._show_code(session, now)
+        await self._show_code(session, now, resuming=resuming)
 
     async def close_when_due(self, session_id: int, now: datetime) -> None:
         """Scheduled: close the session when its duration is over. It closes once (the row decides)."""
@@ -244,12 +255,13 @@ class RollCalls:
             absentees=absentees,
             report=close_report_owed(session, reason=reason, warning=warning),
         )
-        if report_id is None:
-            return None
+        # Closed here or, just before, by another process: either way it is no longer open here.
         self._open_by_channel.pop(session.channel_id, None)
         self._failures.pop(session.id, None)
         self._resumed.discard(session.id)
         self._unschedule(session.id)
+        if report_id is None:
+            return None
         closed = await self._sessions.get(session.id)
         assert closed is not None
         counts = await self._sessions.count_statuses(session.id)

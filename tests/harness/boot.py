@@ -52,6 +52,8 @@ async def boot_bot(
     discord_side: FakeDiscord,
     world: World,
     clock: Clock,
+    *,
+    bot_class: type[discord.Client] | None = None,
 ) -> tuple[discord.Client, Harness]:
     """Build a bot with `create_bot` and start it against the fake Discord.
 
@@ -59,10 +61,13 @@ async def boot_bot(
     connection state), then relink the command tree and install our HTTP client, then the
     bot's own setup_hook, so cogs and persistent items register in the final state. As with
     Discord, setup_hook runs after login (the bot's user and application id are known) on an
-    empty cache; only then does the gateway send READY and the server's GUILD_CREATE."""
+    empty cache; only then does the gateway send READY and the server's GUILD_CREATE.
+
+    `bot_class` builds the bot instead of `create_bot`: dpytest refuses an `AutoShardedBot`, so
+    shard tests boot the unsharded class with the shard settings, whose job filter is the same."""
     from bot import create_bot
 
-    bot = create_bot(settings, clock=clock)
+    bot = bot_class(settings, clock=clock) if bot_class is not None else create_bot(settings, clock=clock)  # type: ignore[call-arg]
     await private.run_library_setup(bot)
     dpytest.configure(bot, guilds=0, text_channels=0, voice_channels=0, members=0)
     state = private.connection_state(bot)
