@@ -8,6 +8,7 @@ import asyncio
 import dataclasses
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 import pytest
 
@@ -15,6 +16,7 @@ from bot import Rollcall, ShardedRollcall, create_bot
 from bot.delivery import DELIVER_JOB
 from bot.shards import ShardSet, shard_of
 from cogs.attendance.live import CLOSE_JOB, ROTATE_JOB
+from cogs.events.cog import REFRESH_JOB
 from config import ConfigError, Settings
 from storage.outbox import NewOwed
 from tests.harness import GUILD_ID, Harness, boot_bot, shutdown_bot
@@ -149,6 +151,32 @@ async def test_a_shard_process_does_not_rebuild_the_jobs_of_another_shards_guild
     assert {f"{ROTATE_JOB}:{session.id}", f"{CLOSE_JOB}:{session.id}", f"{DELIVER_JOB}:{owed}"} <= set(jobs)
     await owner.bot.run_due_jobs()
     assert not (await owner.bot.attendance.get(session.id)).is_open
+
+
+async def test_a_shard_process_does_not_refresh_the_event_posts_of_another_shards_guild(h, running, clock):
+    now = clock.now()
+    event = await h.bot.events.create(
+        guild_id=GUILD_ID,
+        channel_id=h.channel("general").id,
+        created_by=h.member("admin").id,
+        now=now,
+        title="Raid night",
+        description="",
+        location="",
+        starts_at=now + timedelta(days=1),
+        ends_at=now + timedelta(days=1, hours=2),
+        capacity=None,
+        role_id=None,
+        signup_cutoff_at=None,
+    )
+    await h.bot.events.set_message(event.id, 1234)
+    await h.bot.events.mark_post_stale(event.id, now=now)
+
+    other = await start_shard_bot(running, (OTHER_SHARD,))
+    assert f"{REFRESH_JOB}:{event.id}" not in other.bot.jobs.job_ids()
+
+    owner = await start_shard_bot(running, (HARNESS_SHARD,))
+    assert f"{REFRESH_JOB}:{event.id}" in owner.bot.jobs.job_ids()
 
 
 async def test_only_the_process_holding_shard_0_syncs_commands(h, running, discord_side):

@@ -310,7 +310,9 @@ class EventCoreCommands:
     async def reschedule_stale_posts(self) -> None:
         now = self.clock.now()
         for event in await self.events.list_stale_posts():
-            self.schedule_refresh(event, now)
+            # Another shard process refreshes its own servers' posts.
+            if self.jobs.owns_guild(event.guild_id):
+                self.schedule_refresh(event, now)
 
     # ---- RSVP clicks ---------------------------------------------------------------------
 
