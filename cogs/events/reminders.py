@@ -35,9 +35,8 @@ from utils.text import shorten
 from utils.timefmt import discord_timestamp
 
 if TYPE_CHECKING:
-    import discord
-
     from bot.clock import Clock
+    from bot.core import Rollcall
     from bot.delivery import Delivery
     from bot.scheduler import JobScheduler
     from bot.types import Interaction
@@ -107,7 +106,7 @@ class EventReminderCommands:
     """Mixin of the Events cog (see cogs/events/__init__.py): the cog's constructor sets these
     and registers `run_timer` under `TIMER_JOB`; the core mixin provides `refresh_post`."""
 
-    bot: discord.Client
+    bot: Rollcall
     events: EventRepository
     reminders: EventReminderRepository
     configs: GuildConfigRepository
