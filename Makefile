@@ -51,6 +51,7 @@ bench: install-dev
 	$(BIN)/python -m bench.here_crash
 	$(BIN)/python -m bench.rsvp_race
 	$(BIN)/python -m bench.shard_jobs
+	$(BIN)/python -m bench.restart_recovery
 
 clean:
 	rm -rf $(VENV) .venv-ci .pytest_cache .ruff_cache

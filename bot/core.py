@@ -24,6 +24,7 @@ from config import ConfigError, Settings
 from storage.attendance import AttendanceRepository
 from storage.audit import AuditRepository
 from storage.database import Database, DatabaseOpenError, MigrationFailed, open_database
+from storage.event_reminders import EventReminderRepository
 from storage.events import EventRepository
 from storage.guild_config import GuildConfigRepository
 from storage.meta import MetaRepository
@@ -40,6 +41,7 @@ EXTENSIONS = (
     "cogs.help",
     "cogs.attendance",
     "cogs.events",
+    "cogs.me",
 )
 
 # Discord answers a command sync for a server the application is not in with 403 / 50001.
@@ -68,6 +70,7 @@ class Rollcall(commands.Bot):
     meta: MetaRepository
     attendance: AttendanceRepository
     events: EventRepository
+    event_reminders: EventReminderRepository
     outbox: OutboxRepository
     delivery: Delivery
     tracked_posts: TrackedPosts
@@ -106,6 +109,7 @@ class Rollcall(commands.Bot):
         self.outbox = OutboxRepository(self.db)
         self.attendance = AttendanceRepository(self.db, self.audit, self.outbox)
         self.events = EventRepository(self.db, self.audit)
+        self.event_reminders = EventReminderRepository(self.db)
         self.delivery = Delivery(self, self.outbox, self.guild_configs, self.jobs, self.clock)
         self.tracked_posts = TrackedPosts(self.delivery)
 

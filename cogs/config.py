@@ -71,6 +71,10 @@ def config_embed(config: GuildConfig) -> discord.Embed:
     embed.add_field(
         name="Reminders", value=", ".join(f"{minutes} min" for minutes in config.reminder_offsets) + " before start"
     )
+    embed.add_field(
+        name="Missed-attendance notice",
+        value="On: Going members who did not attend get a DM" if config.missed_attendance_notice else "Off",
+    )
     return embed
 
 
@@ -108,6 +112,7 @@ class Config(commands.Cog):
         late_after_minutes="Minutes after a roll call opens when answers count as late",
         verification_timeout_minutes="Minutes a new member has to verify before being removed",
         reminder_offsets="Minutes before an event's start to remind, for example 60,10",
+        missed_attendance_notice="After an event ends, DM the Going members who did not attend (default off)",
     )
     @staff_only(organizers_allowed=False)
     async def config_set(
@@ -127,6 +132,7 @@ class Config(commands.Cog):
         verification_timeout_minutes: app_commands.Range[int, VERIFICATION_TIMEOUT.low, VERIFICATION_TIMEOUT.high]
         | None = None,
         reminder_offsets: str | None = None,
+        missed_attendance_notice: bool | None = None,
     ) -> None:
         current = await self.configs.get(interaction.guild_id)
         changes: dict[str, object] = {}
@@ -173,6 +179,8 @@ class Config(commands.Cog):
                 changes["reminder_offsets"] = parse_reminder_offsets(reminder_offsets)
             except ValueError as error:
                 raise InvalidInput(str(error)) from None
+        if missed_attendance_notice is not None:
+            changes["missed_attendance_notice"] = missed_attendance_notice
 
         interval = changes.get("code_interval_seconds", current.code_interval_seconds)
         grace = changes.get("grace_seconds", current.grace_seconds)

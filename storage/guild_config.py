@@ -28,10 +28,17 @@ class GuildConfig:
     late_after_minutes: int = 10
     verification_timeout_minutes: int = 5
     reminder_offsets: tuple[int, ...] = DEFAULT_REMINDER_OFFSETS
+    # After an event ends, Going members who did not attend get one DM (off unless turned on).
+    missed_attendance_notice: bool = False
 
     @classmethod
     def from_row(cls, row: Row) -> GuildConfig:
-        return from_row(cls, row, reminder_offsets=parse_offsets_column(row["reminder_offsets"]))
+        return from_row(
+            cls,
+            row,
+            reminder_offsets=parse_offsets_column(row["reminder_offsets"]),
+            missed_attendance_notice=bool(row["missed_attendance_notice"]),
+        )
 
 
 SETTING_COLUMNS = tuple(field.name for field in fields(GuildConfig) if field.name != "guild_id")
@@ -44,6 +51,9 @@ def parse_offsets_column(value: str) -> tuple[int, ...]:
 def _column_value(name: str, value: object) -> object:
     if name == "reminder_offsets":
         return ",".join(str(minutes) for minutes in value)  # type: ignore[union-attr]
+    if name == "missed_attendance_notice":
+        # A number on every backend: the column is an INTEGER 0/1, not a dialect's own boolean.
+        return int(bool(value))
     return value
 
 
@@ -96,8 +106,9 @@ _UPSERT_SQL = """
 INSERT INTO guild_config (
     guild_id, admin_channel_id, attendance_channel_id, verification_channel_id, log_channel_id,
     organizer_role_id, member_role_id, timezone, code_interval_seconds, code_length, grace_seconds,
-    late_after_minutes, verification_timeout_minutes, reminder_offsets, updated_at, updated_by
-) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    late_after_minutes, verification_timeout_minutes, reminder_offsets, missed_attendance_notice,
+    updated_at, updated_by
+) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (guild_id) DO UPDATE SET
     admin_channel_id = excluded.admin_channel_id,
     attendance_channel_id = excluded.attendance_channel_id,
@@ -112,6 +123,7 @@ ON CONFLICT (guild_id) DO UPDATE SET
     late_after_minutes = excluded.late_after_minutes,
     verification_timeout_minutes = excluded.verification_timeout_minutes,
     reminder_offsets = excluded.reminder_offsets,
+    missed_attendance_notice = excluded.missed_attendance_notice,
     updated_at = excluded.updated_at,
     updated_by = excluded.updated_by
 """

@@ -17,9 +17,11 @@ from utils.limits import (
     EVENT_CAPACITY,
     EVENT_DESCRIPTION,
     EVENT_LOCATION,
+    EVENT_TIMER_KINDS,
     EVENT_TITLE,
     GRACE,
     LATE_AFTER,
+    NUDGE_MINUTES,
     RECORD_STATUSES,
     ROLL_CALL_DURATION,
     RSVP_STATUSES,
@@ -88,6 +90,8 @@ async def test_every_sql_check_of_a_migrated_database_matches_utils_limits(h):
         ("event", "ends_at"): (">", "starts_at"),
         ("event_rsvp", "status"): RSVP_STATUSES,
         ("event_attendance", "source"): EVENT_ATTENDANCE_SOURCES,
+        ("event_timer", "kind"): EVENT_TIMER_KINDS,
+        ("event_reminder_setting", "nudge_minutes"): NUDGE_MINUTES.bounds,
     }
 
 

@@ -17,10 +17,13 @@ from bot.delivery import DELIVER_JOB
 from bot.shards import ShardSet, shard_of
 from cogs.attendance.live import CLOSE_JOB, ROTATE_JOB
 from cogs.events.cog import REFRESH_JOB
+from cogs.events.reminders import TIMER_JOB
 from config import ConfigError, Settings
 from storage.outbox import NewOwed
 from tests.harness import GUILD_ID, Harness, boot_bot, shutdown_bot
 from tests.test_attendance import configure
+from tests.test_events_create import configure as configure_events
+from tests.test_events_create import created
 from tests.test_settings import run_main
 
 # The harness's server travels on shard 1 of 2.
@@ -275,3 +278,17 @@ async def test_two_bots_racing_for_due_owed_messages_deliver_each_once(h, runnin
     assert sorted(posted) == [f"notice {n}" for n in range(5)]
     for owed in owed_ids:
         assert (await h.bot.outbox.get(owed)).status == "delivered"
+
+
+async def test_a_shard_process_does_not_plan_the_event_timers_of_another_shards_guild(h, running):
+    await configure_events(h)
+    await created(h)
+    pending = await h.bot.event_reminders.list_pending()
+    assert pending, "creating the event planned its reminders and flips"
+
+    other = await start_shard_bot(running, (OTHER_SHARD,))
+    assert not [job for job in other.bot.jobs.job_ids() if job.startswith(f"{TIMER_JOB}:")]
+
+    owner = await start_shard_bot(running, (HARNESS_SHARD,))
+    planned = {job for job in owner.bot.jobs.job_ids() if job.startswith(f"{TIMER_JOB}:")}
+    assert planned == {f"{TIMER_JOB}:{timer.id}" for timer, _ in pending}

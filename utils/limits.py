@@ -40,6 +40,8 @@ EVENT_TITLE = Limit(1, 100, "characters")
 EVENT_DESCRIPTION = Limit(0, 2000, "characters")
 EVENT_LOCATION = Limit(0, 100, "characters")
 EVENT_CAPACITY = Limit(1, 10_000, "seats")
+# Minutes before the start at which a role-restricted event nudges members who have not answered.
+NUDGE_MINUTES = Limit(1, 4 * 7 * 24 * 60, "minutes")
 # Minutes before the start at which RSVPs close, when typed as a number.
 SIGNUP_CUTOFF = Limit(0, 4 * 7 * 24 * 60, "minutes")
 
@@ -48,3 +50,5 @@ SESSION_STATUSES = ("open", "closed")
 # "waitlist" is where "going" lands when the event is full; members choose among the other three.
 RSVP_STATUSES = ("going", "waitlist", "interested", "not_going")
 EVENT_ATTENDANCE_SOURCES = ("command", "roll_call", "organizer")
+# An event's scheduled moments (storage/event_reminders.py).
+EVENT_TIMER_KINDS = ("reminder", "nudge", "start", "end", "missed")

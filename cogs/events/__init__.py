@@ -8,7 +8,10 @@ How the package fits together:
     and the coalesced post refresh;
   - `EventManageCommands` (cogs/events/manage.py): /event info, attendees, edit, cancel, rsvp;
   - `EventListCommands` (cogs/events/listing.py): /event list, and `event_autocomplete`, the
-    one autocomplete every `event` option uses.
+    one autocomplete every `event` option uses;
+  - `EventReminderCommands` (cogs/events/reminders.py): the event's scheduled moments
+    (reminders, nudge, status flips, missed-attendance notice), planned by `plan_event_timers`
+    after a create or an edit and closed by `drop_event_timers` after a cancel.
 - A mixin defines its commands as methods decorated with `@event_group.command(...)` (import
   `event_group` from cogs.events.group). discord.py collects them from the cog's MRO and binds
   `self` to the Events instance, so a mixin uses the attributes the constructor sets below
@@ -37,6 +40,8 @@ from cogs.events.cog import REFRESH_JOB, EventCoreCommands
 from cogs.events.group import event_group
 from cogs.events.listing import EventListCommands, EventsPageButton
 from cogs.events.manage import EventManageCommands
+from cogs.events.reminders import TIMER_JOB, EventReminderCommands
+from storage.event_reminders import EventReminderRepository
 from storage.events import EventRepository
 from storage.guild_config import GuildConfigRepository
 
@@ -44,7 +49,7 @@ if TYPE_CHECKING:
     from bot.core import Rollcall
 
 
-class Events(EventCoreCommands, EventManageCommands, EventListCommands, commands.Cog):
+class Events(EventCoreCommands, EventManageCommands, EventListCommands, EventReminderCommands, commands.Cog):
     event_group = event_group
     dynamic_items = (*RSVP_BUTTONS, EventsPageButton)
 
@@ -53,6 +58,7 @@ class Events(EventCoreCommands, EventManageCommands, EventListCommands, commands
         bot: Rollcall,
         *,
         events: EventRepository,
+        reminders: EventReminderRepository,
         configs: GuildConfigRepository,
         delivery: Delivery,
         tracked_posts: TrackedPosts,
@@ -61,16 +67,19 @@ class Events(EventCoreCommands, EventManageCommands, EventListCommands, commands
     ) -> None:
         self.bot = bot
         self.events = events
+        self.reminders = reminders
         self.configs = configs
         self.delivery = delivery
         self.tracked_posts = tracked_posts
         self.jobs = jobs
         self.clock = clock
         jobs.register(REFRESH_JOB, self.refresh_when_due)
+        jobs.register(TIMER_JOB, self.run_timer)
 
     async def reconcile(self) -> None:
         """Rows are the truth: every post left stale by the last run gets its refresh back."""
         await self.reschedule_stale_posts()
+        await self.reconcile_timers()
 
 
 async def setup(bot: Rollcall) -> None:
@@ -78,6 +87,7 @@ async def setup(bot: Rollcall) -> None:
         Events(
             bot,
             events=bot.events,
+            reminders=bot.event_reminders,
             configs=bot.guild_configs,
             delivery=bot.delivery,
             tracked_posts=bot.tracked_posts,

@@ -5,6 +5,7 @@ event re-renders it from rows at most every `REFRESH_GAP`)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -22,8 +23,17 @@ from bot.types import Interaction
 from cogs.events.group import event_group
 from cogs.events.listing import EventListCommands, find_event
 from cogs.events.post import post_view, render_post
+from cogs.events.reminders import describe_offsets, parse_event_reminders
+from storage.event_reminders import ReminderSetting
 from storage.events import Event, RsvpChange, RsvpStatus
-from utils.limits import EVENT_CAPACITY, EVENT_DESCRIPTION, EVENT_LOCATION, EVENT_TITLE, SIGNUP_CUTOFF
+from utils.limits import (
+    EVENT_CAPACITY,
+    EVENT_DESCRIPTION,
+    EVENT_LOCATION,
+    EVENT_TITLE,
+    NUDGE_MINUTES,
+    SIGNUP_CUTOFF,
+)
 from utils.text import shorten
 from utils.timefmt import discord_timestamp
 from utils.when import MAX_TEXT, TimeRefused, parse_time, parse_window
@@ -34,6 +44,7 @@ if TYPE_CHECKING:
     from bot.delivery import Delivery
     from bot.scheduler import JobScheduler
     from bot.tracked_post import TrackedPosts
+    from storage.event_reminders import EventReminderRepository, EventTimer
     from storage.events import EventRepository
     from storage.guild_config import GuildConfigRepository
 
@@ -78,6 +89,9 @@ class CreateOptions:
     capacity: int | None
     role: discord.Role | None
     signup_cutoff: str | None
+    # The event's own reminder offsets (None: the guild's; empty: none) and nudge, minutes before the start.
+    reminders: tuple[int, ...] | None = None
+    nudge: int | None = None
 
 
 class EventModal(RollcallModal, title="New event"):
@@ -128,6 +142,8 @@ class EventCoreCommands:
     tracked_posts: TrackedPosts
     jobs: JobScheduler
     clock: Clock
+    reminders: EventReminderRepository
+    plan_event_timers: Callable[[Event], Awaitable[tuple[EventTimer, ...]]]
 
     # ---- /event create ---------------------------------------------------------------------
 
@@ -139,6 +155,8 @@ class EventCoreCommands:
         capacity=f"Seats, {EVENT_CAPACITY.low} to {EVENT_CAPACITY.high}; Going beyond it joins a waitlist",
         role="Only members with this role may RSVP and attend",
         signup_cutoff="Minutes before the start when RSVPs close (like 60), or a time (like tomorrow 18:00)",
+        reminders="Minutes before the start to remind Going members, like 60,10 (default: the server's), or off",
+        nudge="Minutes before the start to DM role members who have not answered (needs `role`)",
     )
     @staff_only()
     async def event_create(
@@ -148,6 +166,8 @@ class EventCoreCommands:
         capacity: app_commands.Range[int, EVENT_CAPACITY.low, EVENT_CAPACITY.high] | None = None,
         role: discord.Role | None = None,
         signup_cutoff: app_commands.Range[str, 1, MAX_TEXT] | None = None,
+        reminders: app_commands.Range[str, 1, MAX_TEXT] | None = None,
+        nudge: app_commands.Range[int, NUDGE_MINUTES.low, NUDGE_MINUTES.high] | None = None,
     ) -> None:
         if channel is None:
             if not isinstance(interaction.channel, discord.TextChannel):
@@ -161,11 +181,25 @@ class EventCoreCommands:
             # Checked before the modal so a typo here does not cost the organizer the whole form.
             config = await self.configs.get(interaction.guild_id)
             self._cutoff_minutes_or_time(signup_cutoff, zone_name=config.timezone, now=self.clock.now())
+        offsets = parse_event_reminders(reminders) if reminders is not None else None
+        if nudge is not None:
+            ensure_in_range("The nudge", nudge, NUDGE_MINUTES.bounds, NUDGE_MINUTES.unit)
+            if role is None:
+                raise InvalidInput(
+                    "A `nudge` needs a `role`: it DMs the members of the event's role who have not answered."
+                )
         granted = channel.permissions_for(channel.guild.me)
         missing = [name for name in EMBED_POST_PERMISSIONS if not getattr(granted, name)]
         if missing:
             raise InvalidInput(f"I can't post the event in {channel.mention}. {permissions_in_words(missing)}")
-        options = CreateOptions(channel=channel, capacity=capacity, role=role, signup_cutoff=signup_cutoff)
+        options = CreateOptions(
+            channel=channel,
+            capacity=capacity,
+            role=role,
+            signup_cutoff=signup_cutoff,
+            reminders=offsets,
+            nudge=nudge,
+        )
         await interaction.response.send_modal(EventModal(self, options))
 
     @staticmethod
@@ -240,12 +274,19 @@ class EventCoreCommands:
             await self.events.delete_unposted(event.id)
             raise InvalidInput(f"I couldn't post the event in {channel.mention}: {posted.explain()}\n{typed}")
         await self.events.set_message(event.id, posted.message_id)
+        if options.reminders is not None or options.nudge is not None:
+            await self.reminders.set_setting(ReminderSetting(event.id, options.reminders, options.nudge))
+        await self.plan_event_timers(event)
+        offsets = options.reminders if options.reminders is not None else config.reminder_offsets
         notes = "".join(f"\nNote: {note}" for note in window.notes)
+        if options.nudge is not None and window.starts_at - timedelta(minutes=options.nudge) <= now:
+            notes += "\nNote: the nudge time has already passed, so nobody will be nudged."
         await send_reply(
             interaction,
             f"Event **{shorten(title, EVENT_TITLE.high)}** is posted: "
             f"{post_link(event.guild_id, channel.id, posted.message_id)}\n"
-            f"Starts {discord_timestamp(window.starts_at, 'F')} ({discord_timestamp(window.starts_at, 'R')}).{notes}",
+            f"Starts {discord_timestamp(window.starts_at, 'F')} ({discord_timestamp(window.starts_at, 'R')}); "
+            f"{describe_offsets(offsets)}.{notes}",
         )
 
     # ---- the post ----------------------------------------------------------------------

@@ -27,10 +27,10 @@ from cogs.events.listing import event_autocomplete, event_link, find_event, mana
 from cogs.events.manage_attendees import attendee_lists, attendees_csv, attendees_csv_name
 from cogs.events.manage_views import CancelConfirmView, EditAgainView, EditEventModal, EditForm
 from storage.events import Event, RsvpChange
-from utils.limits import EVENT_DESCRIPTION, EVENT_LOCATION, EVENT_TITLE
+from utils.limits import EVENT_DESCRIPTION, EVENT_LOCATION, EVENT_TITLE, NUDGE_MINUTES
 from utils.text import shorten
 from utils.timefmt import discord_timestamp, local_text
-from utils.when import TimeRefused, parse_window
+from utils.when import MAX_TEXT, TimeRefused, parse_window
 
 if TYPE_CHECKING:
     from bot.clock import Clock
@@ -116,6 +116,9 @@ class EventManageCommands:
     delivery: Delivery
     clock: Clock
     refresh_post: Callable[[int], Awaitable[None]]
+    plan_event_timers: Callable[[Event], Awaitable[object]]
+    drop_event_timers: Callable[[Event], Awaitable[None]]
+    edit_reminders: Callable[[Interaction, Event, str | None, int | None], Awaitable[None]]
     _tell_promoted: Callable[[Event, tuple[int, ...]], Awaitable[None]]
 
     # ---- /event attendees --------------------------------------------------------------
@@ -157,13 +160,26 @@ class EventManageCommands:
         description="Change an event's title, description, time or location",
         extras={"audience": AUDIENCE_ORGANIZER},
     )
-    @app_commands.describe(event="The event (start typing its title)")
+    @app_commands.describe(
+        event="The event (start typing its title)",
+        reminders="Only change its reminders: minutes before the start like 60,10, or off (no form opens)",
+        nudge="Only change its nudge: minutes before the start to DM role members who have not answered",
+    )
     @app_commands.autocomplete(event=managed_event_autocomplete)
     @creator_or_staff("edit")
-    async def event_edit(self, interaction: Interaction, event: int) -> None:
+    async def event_edit(
+        self,
+        interaction: Interaction,
+        event: int,
+        reminders: app_commands.Range[str, 1, MAX_TEXT] | None = None,
+        nudge: app_commands.Range[int, NUDGE_MINUTES.low, NUDGE_MINUTES.high] | None = None,
+    ) -> None:
         found = await find_event(self.events, interaction.guild_id, event)
         if found.cancelled_at is not None:
             raise InvalidInput(f"**{found.title}** was cancelled, so it can't be edited.")
+        if reminders is not None or nudge is not None:
+            await self.edit_reminders(interaction, found, reminders, nudge)
+            return
         config = await self.configs.get(found.guild_id)
         prefilled = EditForm(
             title=found.title,
@@ -231,6 +247,7 @@ class EventManageCommands:
         if updated is None:
             raise InvalidInput(f"**{event.title}** was cancelled meanwhile, so nothing was changed.")
         await self.refresh_post(updated.id)
+        await self.plan_event_timers(updated)
         text = f"Saved **{shorten(updated.title, 100)}**."
         moved = (starts_at, ends_at) != (event.starts_at, event.ends_at)
         if moved:
@@ -339,6 +356,7 @@ class EventManageCommands:
             await interaction.edit_original_response(content=f"**{event.title}** was already cancelled.")
             return
         await self.refresh_post(event.id)
+        await self.drop_event_timers(event)
         notice = (
             f"❌ **{event.title}** ({discord_timestamp(event.starts_at, 'F')}) was cancelled by the organizers. "
             "You don't need to do anything."
