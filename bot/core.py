@@ -19,6 +19,8 @@ from config import ConfigError, Settings
 from storage.attendance import AttendanceRepository
 from storage.audit import AuditRepository
 from storage.database import Database, DatabaseOpenError, MigrationFailed, open_database
+from storage.event_reviews import ReviewRepository
+from storage.event_series import SeriesRepository
 from storage.events import EventRepository
 from storage.guild_config import GuildConfigRepository
 from storage.meta import MetaRepository
@@ -55,6 +57,8 @@ class Rollcall(commands.Bot):
     meta: MetaRepository
     attendance: AttendanceRepository
     events: EventRepository
+    event_series: SeriesRepository
+    event_reviews: ReviewRepository
     outbox: OutboxRepository
     delivery: Delivery
     tracked_posts: TrackedPosts
@@ -108,6 +112,8 @@ class Rollcall(commands.Bot):
         self.outbox = OutboxRepository(self.db)
         self.attendance = AttendanceRepository(self.db, self.audit, self.outbox)
         self.events = EventRepository(self.db, self.audit)
+        self.event_series = SeriesRepository(self.db, self.audit)
+        self.event_reviews = ReviewRepository(self.db)
         self.delivery = Delivery(self, self.outbox, self.guild_configs, self.jobs, self.clock)
         self.tracked_posts = TrackedPosts(self.delivery)
 

@@ -5,6 +5,7 @@ event re-renders it from rows at most every `REFRESH_GAP`)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -22,8 +23,17 @@ from bot.types import Interaction
 from cogs.events.group import event_group
 from cogs.events.listing import EventListCommands, find_event
 from cogs.events.post import post_view, render_post
+from cogs.events.series import REPEAT_CHOICES, RepeatPlan, read_repeat
 from storage.events import Event, RsvpChange, RsvpStatus
-from utils.limits import EVENT_CAPACITY, EVENT_DESCRIPTION, EVENT_LOCATION, EVENT_TITLE, SIGNUP_CUTOFF
+from utils.limits import (
+    EVENT_CAPACITY,
+    EVENT_DESCRIPTION,
+    EVENT_LOCATION,
+    EVENT_TITLE,
+    SERIES_COUNT,
+    SERIES_EVERY_DAYS,
+    SIGNUP_CUTOFF,
+)
 from utils.text import shorten
 from utils.timefmt import discord_timestamp
 from utils.when import MAX_TEXT, TimeRefused, parse_time, parse_window
@@ -34,6 +44,7 @@ if TYPE_CHECKING:
     from bot.delivery import Delivery
     from bot.scheduler import JobScheduler
     from bot.tracked_post import TrackedPosts
+    from storage.event_reviews import ReviewRepository
     from storage.events import EventRepository
     from storage.guild_config import GuildConfigRepository
 
@@ -78,6 +89,7 @@ class CreateOptions:
     capacity: int | None
     role: discord.Role | None
     signup_cutoff: str | None
+    repeat: RepeatPlan | None = None
 
 
 class EventModal(RollcallModal, title="New event"):
@@ -128,6 +140,11 @@ class EventCoreCommands:
     tracked_posts: TrackedPosts
     jobs: JobScheduler
     clock: Clock
+    event_reviews: ReviewRepository
+    # From the series and mirror mixins (cogs/events/series.py, cogs/events/scheduled.py).
+    start_series: Callable[..., Awaitable[object]]
+    repeat_refusal: Callable[[RepeatPlan | None, datetime, str], str | None]
+    mirror_scheduled_event: Callable[[int], Awaitable[None]]
 
     # ---- /event create ---------------------------------------------------------------------
 
@@ -139,7 +156,13 @@ class EventCoreCommands:
         capacity=f"Seats, {EVENT_CAPACITY.low} to {EVENT_CAPACITY.high}; Going beyond it joins a waitlist",
         role="Only members with this role may RSVP and attend",
         signup_cutoff="Minutes before the start when RSVPs close (like 60), or a time (like tomorrow 18:00)",
+        repeat="Repeat the event: the next one is posted when this one ends",
+        repeat_every_days=f"With repeat every N days: days between events ({SERIES_EVERY_DAYS.low} to "
+        f"{SERIES_EVERY_DAYS.high})",
+        repeat_until="Last day the event may repeat on, in the server's time zone (like 2027-06-30)",
+        repeat_count=f"How many events in all, this one included ({SERIES_COUNT.low} to {SERIES_COUNT.high})",
     )
+    @app_commands.choices(repeat=REPEAT_CHOICES)
     @staff_only()
     async def event_create(
         self,
@@ -148,6 +171,10 @@ class EventCoreCommands:
         capacity: app_commands.Range[int, EVENT_CAPACITY.low, EVENT_CAPACITY.high] | None = None,
         role: discord.Role | None = None,
         signup_cutoff: app_commands.Range[str, 1, MAX_TEXT] | None = None,
+        repeat: app_commands.Choice[str] | None = None,
+        repeat_every_days: app_commands.Range[int, SERIES_EVERY_DAYS.low, SERIES_EVERY_DAYS.high] | None = None,
+        repeat_until: app_commands.Range[str, 1, MAX_TEXT] | None = None,
+        repeat_count: app_commands.Range[int, SERIES_COUNT.low, SERIES_COUNT.high] | None = None,
     ) -> None:
         if channel is None:
             if not isinstance(interaction.channel, discord.TextChannel):
@@ -157,15 +184,23 @@ class EventCoreCommands:
             ensure_in_range("The capacity", capacity, EVENT_CAPACITY.bounds, EVENT_CAPACITY.unit)
         if role is not None and role.is_default():
             raise InvalidInput("@everyone can't be the event's role: leave `role` empty to let everyone RSVP.")
+        # Checked before the modal so a typo here does not cost the organizer the whole form.
+        config = await self.configs.get(interaction.guild_id)
         if signup_cutoff is not None:
-            # Checked before the modal so a typo here does not cost the organizer the whole form.
-            config = await self.configs.get(interaction.guild_id)
             self._cutoff_minutes_or_time(signup_cutoff, zone_name=config.timezone, now=self.clock.now())
+        plan = read_repeat(
+            repeat.value if repeat is not None else None,
+            repeat_every_days,
+            repeat_until,
+            repeat_count,
+            timezone=config.timezone,
+            now=self.clock.now(),
+        )
         granted = channel.permissions_for(channel.guild.me)
         missing = [name for name in EMBED_POST_PERMISSIONS if not getattr(granted, name)]
         if missing:
             raise InvalidInput(f"I can't post the event in {channel.mention}. {permissions_in_words(missing)}")
-        options = CreateOptions(channel=channel, capacity=capacity, role=role, signup_cutoff=signup_cutoff)
+        options = CreateOptions(channel=channel, capacity=capacity, role=role, signup_cutoff=signup_cutoff, repeat=plan)
         await interaction.response.send_modal(EventModal(self, options))
 
     @staticmethod
@@ -200,6 +235,9 @@ class EventCoreCommands:
             raise InvalidInput(f"{refused.message}\n{typed}") from None
         if not title:
             raise InvalidInput(f"The title can't be only spaces.\n{typed}")
+        repeat_refused = self.repeat_refusal(options.repeat, window.starts_at, config.timezone)
+        if repeat_refused is not None:
+            raise InvalidInput(f"{repeat_refused}\n{typed}")
         cutoff_at: datetime | None = None
         if options.signup_cutoff is not None:
             try:
@@ -241,12 +279,17 @@ class EventCoreCommands:
             raise InvalidInput(f"I couldn't post the event in {channel.mention}: {posted.explain()}\n{typed}")
         await self.events.set_message(event.id, posted.message_id)
         notes = "".join(f"\nNote: {note}" for note in window.notes)
+        if options.repeat is not None:
+            await self.start_series(event, options.repeat, timezone=config.timezone, now=now)
+            notes += f"\n{options.repeat.describe()}"
+
         await send_reply(
             interaction,
             f"Event **{shorten(title, EVENT_TITLE.high)}** is posted: "
             f"{post_link(event.guild_id, channel.id, posted.message_id)}\n"
             f"Starts {discord_timestamp(window.starts_at, 'F')} ({discord_timestamp(window.starts_at, 'R')}).{notes}",
         )
+        await self.mirror_scheduled_event(event.id)
 
     # ---- the post ----------------------------------------------------------------------
 
@@ -256,7 +299,8 @@ class EventCoreCommands:
             timezone = (await self.configs.get(event.guild_id)).timezone
         counts = await self.events.count_rsvps(event.id)
         going = [f"<@{rsvp.user_id}>" for rsvp in await self.events.list_rsvps(event.id, "going")]
-        return render_post(event, counts, going, now, timezone)
+        reviews = await self.event_reviews.summary(event.id)
+        return render_post(event, counts, going, now, timezone, reviews=reviews)
 
     def _tracked(self, event: Event) -> TrackedPost:
         async def store(message_id: int) -> None:
