@@ -329,3 +329,20 @@ async def test_a_member_who_may_not_manage_the_event_cannot_end_the_series(h):
     refused = await h.command("event cancel", user="student", event=first.id)
     assert "can cancel it" in refused.text
     assert (await h.bot.event_series.get(first.series_id)).open
+
+
+async def test_an_occurrence_moved_later_creates_the_next_one_at_its_new_end(h, clock):
+    from tests.test_events_manage import START_TEXT, modal_values
+
+    await configure(h)
+    first = await create_event(h, repeat="weekly")
+    form = (await h.command("event edit", user="admin", event=first.id)).modal
+    saved = await h.submit_modal(form, modal_values(form, "Raid night", "", START_TEXT, "23:30", ""), user="admin")
+    assert "Saved" in saved.text
+    await finish(h, clock, first)
+    assert await event_total(h) == 1, "the old end is no longer the end"
+    moved = await h.bot.events.get(first.id)
+    await finish(h, clock, moved)
+    _, second = await events_of_series(h, first.series_id)
+    assert second.starts_at == datetime(2026, 12, 5, 19, 0, tzinfo=UTC), "the rule's time, not the edit's"
+    assert second.ends_at == datetime(2026, 12, 5, 22, 0, tzinfo=UTC)
