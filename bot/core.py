@@ -25,6 +25,8 @@ from storage.attendance import AttendanceRepository
 from storage.audit import AuditRepository
 from storage.database import Database, DatabaseOpenError, MigrationFailed, open_database
 from storage.event_reminders import EventReminderRepository
+from storage.event_reviews import ReviewRepository
+from storage.event_series import SeriesRepository
 from storage.events import EventRepository
 from storage.guild_config import GuildConfigRepository
 from storage.meta import MetaRepository
@@ -71,6 +73,8 @@ class Rollcall(commands.Bot):
     attendance: AttendanceRepository
     events: EventRepository
     event_reminders: EventReminderRepository
+    event_series: SeriesRepository
+    event_reviews: ReviewRepository
     outbox: OutboxRepository
     delivery: Delivery
     tracked_posts: TrackedPosts
@@ -110,6 +114,8 @@ class Rollcall(commands.Bot):
         self.attendance = AttendanceRepository(self.db, self.audit, self.outbox)
         self.events = EventRepository(self.db, self.audit)
         self.event_reminders = EventReminderRepository(self.db)
+        self.event_series = SeriesRepository(self.db, self.audit)
+        self.event_reviews = ReviewRepository(self.db)
         self.delivery = Delivery(self, self.outbox, self.guild_configs, self.jobs, self.clock)
         self.tracked_posts = TrackedPosts(self.delivery)
 

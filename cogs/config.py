@@ -20,6 +20,7 @@ from bot.checks import (
 )
 from bot.errors import InvalidInput
 from bot.replies import send_reply
+from cogs.events.scheduled import scheduled_events_line
 from storage.guild_config import GuildConfig, GuildConfigRepository
 from utils.limits import CODE_INTERVAL, CODE_LENGTH, GRACE, LATE_AFTER, VERIFICATION_TIMEOUT, Limit
 from utils.settings_text import parse_reminder_offsets
@@ -95,7 +96,11 @@ class Config(commands.Cog):
     @staff_only(organizers_allowed=False)
     async def config_show(self, interaction: Interaction) -> None:
         config = await self.configs.get(interaction.guild_id)
-        await send_reply(interaction, embed=config_embed(config))
+        embed = config_embed(config)
+        mirror = scheduled_events_line(interaction.guild)
+        if mirror is not None:
+            embed.add_field(name="Scheduled events", value=mirror, inline=False)
+        await send_reply(interaction, embed=embed)
 
     @config_group.command(name="set", description="Change one or more settings; options left out stay as they are")
     @app_commands.describe(

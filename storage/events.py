@@ -46,6 +46,11 @@ class Event:
     cancelled_by: int | None
     post_stale_since: datetime | None
     post_refreshed_at: datetime | None
+    # Recurring events (storage/event_series.py): the series and the place in it, or None.
+    series_id: int | None = None
+    series_index: int | None = None
+    # The Discord scheduled event mirroring this one (cogs/events/scheduled.py), or None.
+    scheduled_event_id: int | None = None
 
     @classmethod
     def from_row(cls, row: Row) -> Event:
@@ -228,6 +233,9 @@ class EventRepository:
 
     async def set_message(self, event_id: int, message_id: int) -> None:
         await self._db.execute("UPDATE event SET message_id = ? WHERE id = ?", (message_id, event_id))
+
+    async def set_scheduled_event(self, event_id: int, scheduled_event_id: int | None) -> None:
+        await self._db.execute("UPDATE event SET scheduled_event_id = ? WHERE id = ?", (scheduled_event_id, event_id))
 
     async def update_details(
         self,

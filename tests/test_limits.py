@@ -23,12 +23,18 @@ from utils.limits import (
     LATE_AFTER,
     NUDGE_MINUTES,
     RECORD_STATUSES,
+    REVIEW_COMMENT,
+    REVIEW_RATING,
     ROLL_CALL_DURATION,
     RSVP_STATUSES,
+    SERIES_COUNT,
+    SERIES_EVERY_DAYS,
+    SERIES_FINISH_REASONS,
     SESSION_STATUSES,
     VERIFICATION_TIMEOUT,
     Limit,
 )
+from utils.recurrence import SERIES_RULES
 
 CheckValue = tuple[int, int | None] | tuple[str, ...]
 
@@ -92,6 +98,12 @@ async def test_every_sql_check_of_a_migrated_database_matches_utils_limits(h):
         ("event_attendance", "source"): EVENT_ATTENDANCE_SOURCES,
         ("event_timer", "kind"): EVENT_TIMER_KINDS,
         ("event_reminder_setting", "nudge_minutes"): NUDGE_MINUTES.bounds,
+        ("event_series", "rule"): SERIES_RULES,
+        ("event_series", "every_days"): SERIES_EVERY_DAYS.bounds,
+        ("event_series", "max_count"): SERIES_COUNT.bounds,
+        ("event_series", "finished_reason"): SERIES_FINISH_REASONS,
+        ("event_review", "rating"): REVIEW_RATING.bounds,
+        ("event_review", "length(comment)"): REVIEW_COMMENT.bounds,
     }
 
 

@@ -52,3 +52,11 @@ RSVP_STATUSES = ("going", "waitlist", "interested", "not_going")
 EVENT_ATTENDANCE_SOURCES = ("command", "roll_call", "organizer")
 # An event's scheduled moments (storage/event_reminders.py).
 EVENT_TIMER_KINDS = ("reminder", "nudge", "start", "end", "missed")
+
+# Recurring events: days between occurrences for "every N days", and occurrences in all.
+SERIES_EVERY_DAYS = Limit(1, 365, "days")
+SERIES_COUNT = Limit(1, 500, "occurrences")
+# Reviews after an event: stars, and the comment's length.
+REVIEW_RATING = Limit(1, 5, "stars")
+REVIEW_COMMENT = Limit(0, 500, "characters")
+SERIES_FINISH_REASONS = ("count", "until", "cancelled")

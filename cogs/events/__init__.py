@@ -12,6 +12,11 @@ How the package fits together:
   - `EventReminderCommands` (cogs/events/reminders.py): the event's scheduled moments
     (reminders, nudge, status flips, missed-attendance notice), planned by `plan_event_timers`
     after a create or an edit and closed by `drop_event_timers` after a cancel.
+  - `EventSeriesCommands` (cogs/events/series.py): recurring events (the `repeat` options of
+    /event create, the job creating each next occurrence, the series question of /event cancel);
+  - `EventReviewCommands` (cogs/events/reviews.py): /event review;
+  - `EventCalendarCommands` (cogs/events/calendar.py): /event ics;
+  - `EventScheduledMirror` (cogs/events/scheduled.py): the Discord scheduled event of each event.
 - A mixin defines its commands as methods decorated with `@event_group.command(...)` (import
   `event_group` from cogs.events.group). discord.py collects them from the cog's MRO and binds
   `self` to the Events instance, so a mixin uses the attributes the constructor sets below
@@ -36,12 +41,18 @@ from bot.delivery import Delivery
 from bot.scheduler import JobScheduler
 from bot.tracked_post import TrackedPosts
 from cogs.events.buttons import RSVP_BUTTONS
+from cogs.events.calendar import EventCalendarCommands
 from cogs.events.cog import REFRESH_JOB, EventCoreCommands
 from cogs.events.group import event_group
 from cogs.events.listing import EventListCommands, EventsPageButton
 from cogs.events.manage import EventManageCommands
 from cogs.events.reminders import TIMER_JOB, EventReminderCommands
+from cogs.events.reviews import EventReviewCommands
+from cogs.events.scheduled import EventScheduledMirror
+from cogs.events.series import SERIES_JOB, SERIES_POST_JOB, EventSeriesCommands
 from storage.event_reminders import EventReminderRepository
+from storage.event_reviews import ReviewRepository
+from storage.event_series import SeriesRepository
 from storage.events import EventRepository
 from storage.guild_config import GuildConfigRepository
 
@@ -49,7 +60,17 @@ if TYPE_CHECKING:
     from bot.core import Rollcall
 
 
-class Events(EventCoreCommands, EventManageCommands, EventListCommands, EventReminderCommands, commands.Cog):
+class Events(
+    EventCoreCommands,
+    EventManageCommands,
+    EventListCommands,
+    EventReminderCommands,
+    EventSeriesCommands,
+    EventReviewCommands,
+    EventCalendarCommands,
+    EventScheduledMirror,
+    commands.Cog,
+):
     event_group = event_group
     dynamic_items = (*RSVP_BUTTONS, EventsPageButton)
 
@@ -59,6 +80,8 @@ class Events(EventCoreCommands, EventManageCommands, EventListCommands, EventRem
         *,
         events: EventRepository,
         reminders: EventReminderRepository,
+        event_series: SeriesRepository,
+        event_reviews: ReviewRepository,
         configs: GuildConfigRepository,
         delivery: Delivery,
         tracked_posts: TrackedPosts,
@@ -68,6 +91,8 @@ class Events(EventCoreCommands, EventManageCommands, EventListCommands, EventRem
         self.bot = bot
         self.events = events
         self.reminders = reminders
+        self.event_series = event_series
+        self.event_reviews = event_reviews
         self.configs = configs
         self.delivery = delivery
         self.tracked_posts = tracked_posts
@@ -75,11 +100,14 @@ class Events(EventCoreCommands, EventManageCommands, EventListCommands, EventRem
         self.clock = clock
         jobs.register(REFRESH_JOB, self.refresh_when_due)
         jobs.register(TIMER_JOB, self.run_timer)
+        jobs.register(SERIES_JOB, self.series_when_due)
+        jobs.register(SERIES_POST_JOB, self.series_post_when_due)
 
     async def reconcile(self) -> None:
         """Rows are the truth: every post left stale by the last run gets its refresh back."""
         await self.reschedule_stale_posts()
         await self.reconcile_timers()
+        await self.reschedule_series()
 
 
 async def setup(bot: Rollcall) -> None:
@@ -88,6 +116,8 @@ async def setup(bot: Rollcall) -> None:
             bot,
             events=bot.events,
             reminders=bot.event_reminders,
+            event_series=bot.event_series,
+            event_reviews=bot.event_reviews,
             configs=bot.guild_configs,
             delivery=bot.delivery,
             tracked_posts=bot.tracked_posts,

@@ -24,6 +24,7 @@ from cogs.events.group import event_group
 from cogs.events.listing import EventListCommands, find_event
 from cogs.events.post import post_view, render_post
 from cogs.events.reminders import describe_offsets, parse_event_reminders
+from cogs.events.series import REPEAT_CHOICES, RepeatPlan, read_repeat
 from storage.event_reminders import ReminderSetting
 from storage.events import Event, RsvpChange, RsvpStatus
 from utils.limits import (
@@ -32,6 +33,8 @@ from utils.limits import (
     EVENT_LOCATION,
     EVENT_TITLE,
     NUDGE_MINUTES,
+    SERIES_COUNT,
+    SERIES_EVERY_DAYS,
     SIGNUP_CUTOFF,
 )
 from utils.text import shorten
@@ -45,6 +48,7 @@ if TYPE_CHECKING:
     from bot.scheduler import JobScheduler
     from bot.tracked_post import TrackedPosts
     from storage.event_reminders import EventReminderRepository, EventTimer
+    from storage.event_reviews import ReviewRepository
     from storage.events import EventRepository
     from storage.guild_config import GuildConfigRepository
 
@@ -92,6 +96,7 @@ class CreateOptions:
     # The event's own reminder offsets (None: the guild's; empty: none) and nudge, minutes before the start.
     reminders: tuple[int, ...] | None = None
     nudge: int | None = None
+    repeat: RepeatPlan | None = None
 
 
 class EventModal(RollcallModal, title="New event"):
@@ -144,6 +149,11 @@ class EventCoreCommands:
     clock: Clock
     reminders: EventReminderRepository
     plan_event_timers: Callable[[Event], Awaitable[tuple[EventTimer, ...]]]
+    event_reviews: ReviewRepository
+    # From the series and mirror mixins (cogs/events/series.py, cogs/events/scheduled.py).
+    start_series: Callable[..., Awaitable[object]]
+    repeat_refusal: Callable[[RepeatPlan | None, datetime, str], str | None]
+    mirror_scheduled_event: Callable[[int], Awaitable[None]]
 
     # ---- /event create ---------------------------------------------------------------------
 
@@ -157,7 +167,13 @@ class EventCoreCommands:
         signup_cutoff="Minutes before the start when RSVPs close (like 60), or a time (like tomorrow 18:00)",
         reminders="Minutes before the start to remind Going members, like 60,10 (default: the server's), or off",
         nudge="Minutes before the start to DM role members who have not answered (needs `role`)",
+        repeat="Repeat the event: the next one is posted when this one ends",
+        repeat_every_days=f"With repeat every N days: days between events ({SERIES_EVERY_DAYS.low} to "
+        f"{SERIES_EVERY_DAYS.high})",
+        repeat_until="Last day the event may repeat on, in the server's time zone (like 2027-06-30)",
+        repeat_count=f"How many events in all, this one included ({SERIES_COUNT.low} to {SERIES_COUNT.high})",
     )
+    @app_commands.choices(repeat=REPEAT_CHOICES)
     @staff_only()
     async def event_create(
         self,
@@ -168,6 +184,10 @@ class EventCoreCommands:
         signup_cutoff: app_commands.Range[str, 1, MAX_TEXT] | None = None,
         reminders: app_commands.Range[str, 1, MAX_TEXT] | None = None,
         nudge: app_commands.Range[int, NUDGE_MINUTES.low, NUDGE_MINUTES.high] | None = None,
+        repeat: app_commands.Choice[str] | None = None,
+        repeat_every_days: app_commands.Range[int, SERIES_EVERY_DAYS.low, SERIES_EVERY_DAYS.high] | None = None,
+        repeat_until: app_commands.Range[str, 1, MAX_TEXT] | None = None,
+        repeat_count: app_commands.Range[int, SERIES_COUNT.low, SERIES_COUNT.high] | None = None,
     ) -> None:
         if channel is None:
             if not isinstance(interaction.channel, discord.TextChannel):
@@ -177,9 +197,9 @@ class EventCoreCommands:
             ensure_in_range("The capacity", capacity, EVENT_CAPACITY.bounds, EVENT_CAPACITY.unit)
         if role is not None and role.is_default():
             raise InvalidInput("@everyone can't be the event's role: leave `role` empty to let everyone RSVP.")
+        # Checked before the modal so a typo here does not cost the organizer the whole form.
+        config = await self.configs.get(interaction.guild_id)
         if signup_cutoff is not None:
-            # Checked before the modal so a typo here does not cost the organizer the whole form.
-            config = await self.configs.get(interaction.guild_id)
             self._cutoff_minutes_or_time(signup_cutoff, zone_name=config.timezone, now=self.clock.now())
         offsets = parse_event_reminders(reminders) if reminders is not None else None
         if nudge is not None:
@@ -188,6 +208,14 @@ class EventCoreCommands:
                 raise InvalidInput(
                     "A `nudge` needs a `role`: it DMs the members of the event's role who have not answered."
                 )
+        plan = read_repeat(
+            repeat.value if repeat is not None else None,
+            repeat_every_days,
+            repeat_until,
+            repeat_count,
+            timezone=config.timezone,
+            now=self.clock.now(),
+        )
         granted = channel.permissions_for(channel.guild.me)
         missing = [name for name in EMBED_POST_PERMISSIONS if not getattr(granted, name)]
         if missing:
@@ -199,6 +227,7 @@ class EventCoreCommands:
             signup_cutoff=signup_cutoff,
             reminders=offsets,
             nudge=nudge,
+            repeat=plan,
         )
         await interaction.response.send_modal(EventModal(self, options))
 
@@ -234,6 +263,9 @@ class EventCoreCommands:
             raise InvalidInput(f"{refused.message}\n{typed}") from None
         if not title:
             raise InvalidInput(f"The title can't be only spaces.\n{typed}")
+        repeat_refused = self.repeat_refusal(options.repeat, window.starts_at, config.timezone)
+        if repeat_refused is not None:
+            raise InvalidInput(f"{repeat_refused}\n{typed}")
         cutoff_at: datetime | None = None
         if options.signup_cutoff is not None:
             try:
@@ -281,6 +313,10 @@ class EventCoreCommands:
         notes = "".join(f"\nNote: {note}" for note in window.notes)
         if options.nudge is not None and window.starts_at - timedelta(minutes=options.nudge) <= now:
             notes += "\nNote: the nudge time has already passed, so nobody will be nudged."
+        if options.repeat is not None:
+            await self.start_series(event, options.repeat, timezone=config.timezone, now=now)
+            notes += f"\n{options.repeat.describe()}"
+
         await send_reply(
             interaction,
             f"Event **{shorten(title, EVENT_TITLE.high)}** is posted: "
@@ -288,6 +324,7 @@ class EventCoreCommands:
             f"Starts {discord_timestamp(window.starts_at, 'F')} ({discord_timestamp(window.starts_at, 'R')}); "
             f"{describe_offsets(offsets)}.{notes}",
         )
+        await self.mirror_scheduled_event(event.id)
 
     # ---- the post ----------------------------------------------------------------------
 
@@ -297,7 +334,8 @@ class EventCoreCommands:
             timezone = (await self.configs.get(event.guild_id)).timezone
         counts = await self.events.count_rsvps(event.id)
         going = [f"<@{rsvp.user_id}>" for rsvp in await self.events.list_rsvps(event.id, "going")]
-        return render_post(event, counts, going, now, timezone)
+        reviews = await self.event_reviews.summary(event.id)
+        return render_post(event, counts, going, now, timezone, reviews=reviews)
 
     def _tracked(self, event: Event) -> TrackedPost:
         async def store(message_id: int) -> None:

@@ -20,6 +20,7 @@ from bot.errors import InvalidInput, NotAllowed, NotFound
 from bot.replies import send_reply
 from bot.tree import GuardedItem, RollcallView
 from cogs.events.group import event_group
+from storage.event_reviews import ReviewSummary
 from storage.events import Event, EventRepository, EventSearch, ListWhen
 from utils.text import echo, shorten
 from utils.timefmt import discord_timestamp, local_text
@@ -28,6 +29,7 @@ from utils.when import TimeRefused, day_start, parse_day
 if TYPE_CHECKING:
     from bot.clock import Clock
     from bot.types import Interaction
+    from storage.event_reviews import ReviewRepository
     from storage.guild_config import GuildConfigRepository
 
 AUTOCOMPLETE_LIMIT = 25
@@ -123,7 +125,15 @@ def capacity_text(going: int, capacity: int | None) -> str:
     return f"{going}/{capacity}" if capacity is not None else str(going)
 
 
-def info_embed(event: Event, counts: dict[str, int], attended: int, *, timezone: str, now: datetime) -> discord.Embed:
+def info_embed(
+    event: Event,
+    counts: dict[str, int],
+    attended: int,
+    *,
+    timezone: str,
+    now: datetime,
+    reviews: ReviewSummary | None = None,
+) -> discord.Embed:
     status = event.status_at(now)
     colour = discord.Colour.red() if status == "cancelled" else discord.Colour.blurple()
     embed = discord.Embed(title=shorten(event.title, 256), colour=colour, url=event_link(event))
@@ -146,6 +156,8 @@ def info_embed(event: Event, counts: dict[str, int], attended: int, *, timezone:
     embed.add_field(name="Interested", value=str(counts.get("interested", 0)))
     embed.add_field(name="Not going", value=str(counts.get("not_going", 0)))
     embed.add_field(name="Attended", value=str(attended))
+    if reviews is not None:
+        embed.add_field(name="Reviews", value=reviews.describe())
     rules = []
     if event.role_id is not None:
         rules.append(f"Only <@&{event.role_id}> may RSVP and attend.")
@@ -395,6 +407,7 @@ class EventListCommands:
     events: EventRepository
     configs: GuildConfigRepository
     clock: Clock
+    event_reviews: ReviewRepository
 
     @staff_autocomplete
     async def event_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice[int]]:
@@ -432,7 +445,8 @@ class EventListCommands:
         config = await self.configs.get(found.guild_id)
         counts = await self.events.count_rsvps(found.id)
         attended = await self.events.count_attendance(found.id)
-        embed = info_embed(found, counts, attended, timezone=config.timezone, now=self.clock.now())
+        reviews = await self.event_reviews.summary(found.id)
+        embed = info_embed(found, counts, attended, timezone=config.timezone, now=self.clock.now(), reviews=reviews)
         await send_reply(interaction, embed=embed)
 
     @event_group.command(name="list", description="List this server's events, with filters and pages")

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from bot.clock import Clock
     from bot.delivery import Delivery
     from bot.types import Interaction
+    from storage.event_series import Series
     from storage.events import EventRepository
     from storage.guild_config import GuildConfigRepository
 
@@ -120,6 +121,12 @@ class EventManageCommands:
     drop_event_timers: Callable[[Event], Awaitable[None]]
     edit_reminders: Callable[[Interaction, Event, str | None, int | None], Awaitable[None]]
     _tell_promoted: Callable[[Event, tuple[int, ...]], Awaitable[None]]
+    # From the series and mirror mixins (cogs/events/series.py, cogs/events/scheduled.py).
+    open_series: Callable[[Event], Awaitable[Series | None]]
+    series_question: Callable[[Event, Series, int], str]
+    series_cancel_view: Callable[[Event], discord.ui.View]
+    series_event_moved: Callable[[Event], None]
+    mirror_scheduled_event: Callable[[int], Awaitable[None]]
 
     # ---- /event attendees --------------------------------------------------------------
 
@@ -248,6 +255,8 @@ class EventManageCommands:
             raise InvalidInput(f"**{event.title}** was cancelled meanwhile, so nothing was changed.")
         await self.refresh_post(updated.id)
         await self.plan_event_timers(updated)
+        self.series_event_moved(updated)
+        await self.mirror_scheduled_event(updated.id)
         text = f"Saved **{shorten(updated.title, 100)}**."
         moved = (starts_at, ends_at) != (event.starts_at, event.ends_at)
         if moved:
@@ -328,9 +337,17 @@ class EventManageCommands:
     @creator_or_staff("cancel")
     async def event_cancel(self, interaction: Interaction, event: int) -> None:
         found = await find_event(self.events, interaction.guild_id, event)
-        self._ensure_cancellable(found)
+        if found.cancelled_at is None or await self.open_series(found) is None:
+            # A cancelled occurrence of a running series still offers to end the series.
+            self._ensure_cancellable(found)
         counts = await self.events.count_rsvps(found.id)
         expected = counts["going"] + counts["waitlist"]
+        series = await self.open_series(found)
+        if series is not None:
+            await send_reply(
+                interaction, self.series_question(found, series, expected), view=self.series_cancel_view(found)
+            )
+            return
         await send_reply(
             interaction,
             f"Cancel **{found.title}** ({discord_timestamp(found.starts_at, 'F')})? The post will show it cancelled "
@@ -347,23 +364,33 @@ class EventManageCommands:
         if event.status_at(self.clock.now()) == "ended":
             raise InvalidInput(f"**{event.title}** already ended {discord_timestamp(event.ends_at, 'R')}.")
 
-    async def confirm_cancel(self, interaction: Interaction, event_id: int) -> None:
+    async def confirm_cancel(
+        self,
+        interaction: Interaction,
+        event_id: int,
+        *,
+        before_cancel: Callable[[], Awaitable[str]] | None = None,
+    ) -> None:
+        """`before_cancel` (the whole series' end) runs once the checks passed; its text is added
+        to the reply."""
         event = await find_event(self.events, interaction.guild_id, event_id)
         await ensure_may_manage(interaction, self.configs, event, "cancel")
         self._ensure_cancellable(event)
         await interaction.response.edit_message(content=f"Cancelling **{event.title}**…", view=None)
+        extra = await before_cancel() if before_cancel is not None else ""
         if not await self.events.cancel(event, actor_id=interaction.user.id, now=self.clock.now()):
-            await interaction.edit_original_response(content=f"**{event.title}** was already cancelled.")
+            await interaction.edit_original_response(content=f"**{event.title}** was already cancelled.{extra}")
             return
         await self.refresh_post(event.id)
         await self.drop_event_timers(event)
+        await self.mirror_scheduled_event(event.id)
         notice = (
             f"❌ **{event.title}** ({discord_timestamp(event.starts_at, 'F')}) was cancelled by the organizers. "
             "You don't need to do anything."
         )
         count = await self.notify_expected(event, notice, skip=interaction.user.id)
         await interaction.edit_original_response(
-            content=f"Cancelled **{event.title}**. Going and waitlisted members: {count.describe()}."
+            content=f"Cancelled **{event.title}**. Going and waitlisted members: {count.describe()}.{extra}"
         )
         await self.delivery.post_log(
             event.guild_id,

@@ -10,6 +10,7 @@ import discord
 
 from bot.tree import RollcallView
 from cogs.events.buttons import RSVP_BUTTONS
+from storage.event_reviews import ReviewSummary
 from storage.events import Event, EventStatus
 from utils.text import join_some
 from utils.timefmt import discord_timestamp
@@ -31,7 +32,13 @@ def going_label(counts: Mapping[str, int], capacity: int | None) -> str:
 
 
 def render_post(
-    event: Event, counts: Mapping[str, int], going_names: Sequence[str], now: datetime, timezone: str
+    event: Event,
+    counts: Mapping[str, int],
+    going_names: Sequence[str],
+    now: datetime,
+    timezone: str,
+    *,
+    reviews: ReviewSummary | None = None,
 ) -> discord.Embed:
     """The post's embed. `going_names` are the Going members' mentions in seat order;
     `timezone` is the guild's, named in the footer because it is the zone times were typed in."""
@@ -64,6 +71,8 @@ def render_post(
         details.append(f"Sign-ups close {discord_timestamp(event.signup_cutoff_at, 'R')}")
     if details:
         embed.add_field(name="Sign-ups", value="\n".join(details), inline=False)
+    if reviews is not None and reviews.count:
+        embed.add_field(name="Reviews", value=reviews.describe(), inline=False)
     embed.set_footer(text=f"Event #{event.id} · organized in {timezone}")
     return embed
 

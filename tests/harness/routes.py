@@ -30,6 +30,7 @@ from tests.harness.faults import (
 )
 from tests.harness.interactions import InteractionLedger, refuse_ephemeral
 from tests.harness.payloads import user_payload
+from tests.harness.scheduled_events import ScheduledEvents
 from tests.harness.sent import JsonObject, Sent, SentKind, Upload, sent_kind
 from tests.harness.webhook import InteractionWebhook
 from tests.harness.world import APP_ID, BOT_USER_ID, World
@@ -77,6 +78,7 @@ class FakeDiscord:
         self.state: ConnectionState[Any] | None = None
         # Discord's truth about the server (members, their roles); the boot shares the test's world.
         self.world = World()
+        self.scheduled_events = ScheduledEvents(self)
         self._http_routes: list[tuple[str, re.Pattern[str], RouteHandler]] = [
             (method, template_regex(template), handler)
             for method, template, handler in (
@@ -90,6 +92,7 @@ class FakeDiscord:
                 ("DELETE", "/guilds/{guild_id}/members/{user_id}", self._kick),
                 ("PUT", "/applications/{application_id}/commands", self._sync_commands),
                 ("PUT", "/applications/{application_id}/guilds/{guild_id}/commands", self._sync_commands),
+                *self.scheduled_events.routes(),
             )
         ]
         self.webhook = InteractionWebhook(self)

@@ -35,6 +35,10 @@ SentKind = Literal[
     "followup",
     "edit_response",  # an interaction's own message edited through the webhook
     "delete_response",
+    # guild scheduled events (tests/harness/scheduled_events.py); `message_id` holds the event's id
+    "scheduled_event_create",
+    "scheduled_event_edit",
+    "scheduled_event_delete",
 ]
 SENT_KINDS: frozenset[str] = frozenset(get_args(SentKind))
 
