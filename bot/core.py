@@ -19,10 +19,12 @@ from config import ConfigError, Settings
 from storage.attendance import AttendanceRepository
 from storage.audit import AuditRepository
 from storage.database import Database, DatabaseOpenError, MigrationFailed, open_database
+from storage.event_slots import EventSlotRepository
 from storage.events import EventRepository
 from storage.guild_config import GuildConfigRepository
 from storage.meta import MetaRepository
 from storage.outbox import OutboxRepository
+from storage.presets import PresetRepository
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +36,7 @@ EXTENSIONS = (
     "cogs.help",
     "cogs.attendance",
     "cogs.events",
+    "cogs.presets",
 )
 
 # Discord answers a command sync for a server the application is not in with 403 / 50001.
@@ -55,6 +58,8 @@ class Rollcall(commands.Bot):
     meta: MetaRepository
     attendance: AttendanceRepository
     events: EventRepository
+    event_slots: EventSlotRepository
+    presets: PresetRepository
     outbox: OutboxRepository
     delivery: Delivery
     tracked_posts: TrackedPosts
@@ -108,6 +113,8 @@ class Rollcall(commands.Bot):
         self.outbox = OutboxRepository(self.db)
         self.attendance = AttendanceRepository(self.db, self.audit, self.outbox)
         self.events = EventRepository(self.db, self.audit)
+        self.event_slots = EventSlotRepository(self.db, self.audit)
+        self.presets = PresetRepository(self.db, self.audit)
         self.delivery = Delivery(self, self.outbox, self.guild_configs, self.jobs, self.clock)
         self.tracked_posts = TrackedPosts(self.delivery)
 

@@ -19,10 +19,15 @@ from utils.limits import (
     EVENT_TITLE,
     GRACE,
     LATE_AFTER,
+    PRESET_DESCRIPTION,
+    PRESET_NAME,
     RECORD_STATUSES,
     ROLL_CALL_DURATION,
     RSVP_STATUSES,
     SESSION_STATUSES,
+    SLOT_NAME,
+    SLOT_SEATS,
+    SLOT_SIGNUP_STATUSES,
     VERIFICATION_TIMEOUT,
     Limit,
 )
@@ -86,6 +91,13 @@ async def test_every_sql_check_of_a_migrated_database_matches_utils_limits(h):
         ("event", "ends_at"): (">", "starts_at"),
         ("event_rsvp", "status"): RSVP_STATUSES,
         ("event_attendance", "source"): EVENT_ATTENDANCE_SOURCES,
+        ("preset", "length(name)"): PRESET_NAME.bounds,
+        ("preset", "length(description)"): PRESET_DESCRIPTION.bounds,
+        ("preset_slot", "length(name)"): SLOT_NAME.bounds,
+        ("preset_slot", "seats"): SLOT_SEATS.bounds,
+        ("event_slot", "length(name)"): SLOT_NAME.bounds,
+        ("event_slot", "seats"): SLOT_SEATS.bounds,
+        ("event_slot_signup", "status"): SLOT_SIGNUP_STATUSES,
     }
 
 

@@ -48,3 +48,11 @@ SESSION_STATUSES = ("open", "closed")
 # "waitlist" is where "going" lands when the event is full; members choose among the other three.
 RSVP_STATUSES = ("going", "waitlist", "interested", "not_going")
 EVENT_ATTENDANCE_SOURCES = ("command", "roll_call", "organizer")
+
+PRESET_NAME = Limit(1, 50, "characters")
+PRESET_DESCRIPTION = Limit(0, 1000, "characters")
+SLOT_NAME = Limit(1, 40, "characters")
+SLOT_SEATS = Limit(1, 100, "seats")
+# A select menu offers at most 25 options, one per slot.
+MAX_SLOTS = 25
+SLOT_SIGNUP_STATUSES = ("seated", "waitlist")

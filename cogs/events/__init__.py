@@ -8,7 +8,9 @@ How the package fits together:
     and the coalesced post refresh;
   - `EventManageCommands` (cogs/events/manage.py): /event info, attendees, edit, cancel, rsvp;
   - `EventListCommands` (cogs/events/listing.py): /event list, and `event_autocomplete`, the
-    one autocomplete every `event` option uses.
+    one autocomplete every `event` option uses;
+  - `EventSlotCommands` (cogs/events/slot_signup.py): slot sign-up on events made from a preset
+    (the post's select menu, its waitlist button, Going on a slotted event) and /event slot.
 - A mixin defines its commands as methods decorated with `@event_group.command(...)` (import
   `event_group` from cogs.events.group). discord.py collects them from the cog's MRO and binds
   `self` to the Events instance, so a mixin uses the attributes the constructor sets below
@@ -37,16 +39,20 @@ from cogs.events.cog import REFRESH_JOB, EventCoreCommands
 from cogs.events.group import event_group
 from cogs.events.listing import EventListCommands, EventsPageButton
 from cogs.events.manage import EventManageCommands
+from cogs.events.slot_signup import EventSlotCommands
+from cogs.events.slots import SLOT_ITEMS
+from storage.event_slots import EventSlotRepository
 from storage.events import EventRepository
 from storage.guild_config import GuildConfigRepository
+from storage.presets import PresetRepository
 
 if TYPE_CHECKING:
     from bot.core import Rollcall
 
 
-class Events(EventCoreCommands, EventManageCommands, EventListCommands, commands.Cog):
+class Events(EventCoreCommands, EventManageCommands, EventListCommands, EventSlotCommands, commands.Cog):
     event_group = event_group
-    dynamic_items = (*RSVP_BUTTONS, EventsPageButton)
+    dynamic_items = (*RSVP_BUTTONS, EventsPageButton, *SLOT_ITEMS)
 
     def __init__(
         self,
@@ -58,6 +64,8 @@ class Events(EventCoreCommands, EventManageCommands, EventListCommands, commands
         tracked_posts: TrackedPosts,
         jobs: JobScheduler,
         clock: Clock,
+        event_slots: EventSlotRepository,
+        presets: PresetRepository,
     ) -> None:
         self.bot = bot
         self.events = events
@@ -66,6 +74,8 @@ class Events(EventCoreCommands, EventManageCommands, EventListCommands, commands
         self.tracked_posts = tracked_posts
         self.jobs = jobs
         self.clock = clock
+        self.event_slots = event_slots
+        self.presets = presets
         jobs.register(REFRESH_JOB, self.refresh_when_due)
 
     async def reconcile(self) -> None:
@@ -83,5 +93,7 @@ async def setup(bot: Rollcall) -> None:
             tracked_posts=bot.tracked_posts,
             jobs=bot.jobs,
             clock=bot.clock,
+            event_slots=bot.event_slots,
+            presets=bot.presets,
         )
     )

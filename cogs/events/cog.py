@@ -5,6 +5,7 @@ event re-renders it from rows at most every `REFRESH_GAP`)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING
 import discord
 from discord import app_commands
 
-from bot.checks import AUDIENCE_ORGANIZER, ensure_in_range, staff_only
+from bot.checks import AUDIENCE_ORGANIZER, ensure_in_range, staff_autocomplete, staff_only
 from bot.delivery import Outcome, Result, Target
 from bot.errors import InvalidInput, NotAllowed, NotFound, permissions_in_words
 from bot.replies import send_reply
@@ -22,7 +23,9 @@ from bot.types import Interaction
 from cogs.events.group import event_group
 from cogs.events.listing import EventListCommands, find_event
 from cogs.events.post import post_view, render_post
+from cogs.presets.lookup import find_preset, preset_choices
 from storage.events import Event, RsvpChange, RsvpStatus
+from storage.presets import Slot
 from utils.limits import EVENT_CAPACITY, EVENT_DESCRIPTION, EVENT_LOCATION, EVENT_TITLE, SIGNUP_CUTOFF
 from utils.text import shorten
 from utils.timefmt import discord_timestamp
@@ -34,8 +37,10 @@ if TYPE_CHECKING:
     from bot.delivery import Delivery
     from bot.scheduler import JobScheduler
     from bot.tracked_post import TrackedPosts
+    from storage.event_slots import EventSlotRepository, LeftAs
     from storage.events import EventRepository
     from storage.guild_config import GuildConfigRepository
+    from storage.presets import PresetRepository
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +83,8 @@ class CreateOptions:
     capacity: int | None
     role: discord.Role | None
     signup_cutoff: str | None
+    # A preset's slots, copied when the command ran: the event keeps this copy.
+    slots: tuple[Slot, ...] = ()
 
 
 class EventModal(RollcallModal, title="New event"):
@@ -128,6 +135,17 @@ class EventCoreCommands:
     tracked_posts: TrackedPosts
     jobs: JobScheduler
     clock: Clock
+    event_slots: EventSlotRepository
+    presets: PresetRepository
+    # From the slot mixin (cogs/events/slot_signup.py).
+    ask_for_slot: Callable[[Interaction, Event], Awaitable[None]]
+    slot_leave: Callable[..., Awaitable[object]]
+
+    @staff_autocomplete
+    async def create_preset_autocomplete(
+        self, interaction: Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await preset_choices(self.presets, interaction.guild_id, current)
 
     # ---- /event create ---------------------------------------------------------------------
 
@@ -135,15 +153,18 @@ class EventCoreCommands:
         name="create", description="Create an event with RSVP buttons", extras={"audience": AUDIENCE_ORGANIZER}
     )
     @app_commands.describe(
+        preset="A preset whose slots members sign up for (the seats add up to the capacity)",
         channel="Where the event is posted (default: this channel)",
         capacity=f"Seats, {EVENT_CAPACITY.low} to {EVENT_CAPACITY.high}; Going beyond it joins a waitlist",
         role="Only members with this role may RSVP and attend",
         signup_cutoff="Minutes before the start when RSVPs close (like 60), or a time (like tomorrow 18:00)",
     )
+    @app_commands.autocomplete(preset=create_preset_autocomplete)
     @staff_only()
     async def event_create(
         self,
         interaction: Interaction,
+        preset: app_commands.Range[str, 1, 100] | None = None,
         channel: discord.TextChannel | None = None,
         capacity: app_commands.Range[int, EVENT_CAPACITY.low, EVENT_CAPACITY.high] | None = None,
         role: discord.Role | None = None,
@@ -165,7 +186,16 @@ class EventCoreCommands:
         missing = [name for name in EMBED_POST_PERMISSIONS if not getattr(granted, name)]
         if missing:
             raise InvalidInput(f"I can't post the event in {channel.mention}. {permissions_in_words(missing)}")
-        options = CreateOptions(channel=channel, capacity=capacity, role=role, signup_cutoff=signup_cutoff)
+        slots: tuple[Slot, ...] = ()
+        if preset is not None:
+            chosen = await find_preset(self.presets, interaction.guild_id, preset)
+            if capacity is not None and capacity != chosen.total:
+                raise InvalidInput(
+                    f"The preset **{discord.utils.escape_markdown(chosen.name)}** has {chosen.total} seats in its "
+                    f"slots, which is the event's capacity: leave `capacity` out (you gave {capacity})."
+                )
+            slots = chosen.slots
+        options = CreateOptions(channel=channel, capacity=capacity, role=role, signup_cutoff=signup_cutoff, slots=slots)
         await interaction.response.send_modal(EventModal(self, options))
 
     @staticmethod
@@ -230,12 +260,14 @@ class EventCoreCommands:
             location=location,
             starts_at=window.starts_at,
             ends_at=window.ends_at,
-            capacity=options.capacity,
+            capacity=sum(slot.seats for slot in options.slots) if options.slots else options.capacity,
             role_id=options.role.id if options.role else None,
             signup_cutoff_at=cutoff_at,
+            slots=options.slots,
         )
+        board = await self.event_slots.board(event.id)
         embed = await self.render(event, now, timezone=config.timezone)
-        posted = await self.delivery.send(Target.channel(channel.id), embed=embed, view=post_view(event, now))
+        posted = await self.delivery.send(Target.channel(channel.id), embed=embed, view=post_view(event, now, board))
         if not posted.delivered or posted.message_id is None:
             await self.events.delete_unposted(event.id)
             raise InvalidInput(f"I couldn't post the event in {channel.mention}: {posted.explain()}\n{typed}")
@@ -256,7 +288,7 @@ class EventCoreCommands:
             timezone = (await self.configs.get(event.guild_id)).timezone
         counts = await self.events.count_rsvps(event.id)
         going = [f"<@{rsvp.user_id}>" for rsvp in await self.events.list_rsvps(event.id, "going")]
-        return render_post(event, counts, going, now, timezone)
+        return render_post(event, counts, going, now, timezone, slots=await self.event_slots.board(event.id))
 
     def _tracked(self, event: Event) -> TrackedPost:
         async def store(message_id: int) -> None:
@@ -297,7 +329,8 @@ class EventCoreCommands:
             return
         stale_since = event.post_stale_since
         embed = await self.render(event, now)
-        shown = await self.tracked_posts.refresh(self._tracked(event), embed=embed, view=post_view(event, now))
+        view = post_view(event, now, await self.event_slots.board(event.id))
+        shown = await self.tracked_posts.refresh(self._tracked(event), embed=embed, view=view)
         if shown.transient:
             self.jobs.schedule_at(REFRESH_JOB, event.id, now + REFRESH_RETRY)
             return
@@ -329,9 +362,9 @@ class EventCoreCommands:
         if not isinstance(member, discord.Member) or member.get_role(event.role_id) is None:
             raise NotAllowed(f"Only members with <@&{event.role_id}> can {doing} **{event.title}**.")
 
-    async def rsvp_click(self, interaction: Interaction, event_id: int, wanted: RsvpStatus) -> None:
-        event = await self._event_for_member(interaction, event_id)
-        now = self.clock.now()
+    def ensure_open_for_signup(self, interaction: Interaction, event: Event, now: datetime) -> None:
+        """RSVPs and slot sign-ups alike: refused on a cancelled or ended event, to members
+        without the event's role, and from the cutoff on."""
         status = event.status_at(now)
         if status == "cancelled":
             raise NotAllowed(f"**{event.title}** was cancelled, so it takes no RSVPs.")
@@ -341,6 +374,19 @@ class EventCoreCommands:
         if event.signups_closed_at(now):
             closed = event.signup_cutoff_at or event.starts_at
             raise NotAllowed(f"Sign-ups for **{event.title}** closed {discord_timestamp(closed, 'R')}.")
+
+    async def rsvp_click(self, interaction: Interaction, event_id: int, wanted: RsvpStatus) -> None:
+        event = await self._event_for_member(interaction, event_id)
+        now = self.clock.now()
+        self.ensure_open_for_signup(interaction, event, now)
+        if await self.event_slots.has_slots(event.id):
+            # On a slotted event a seat is a slot: Going asks which, the others give it up.
+            if wanted == "going":
+                await self.ask_for_slot(interaction, event)
+            else:
+                left_as: LeftAs = "interested" if wanted == "interested" else "not_going"
+                await self.slot_leave(interaction, event, left_as)
+            return
         change = await self.events.set_rsvp(event.id, interaction.user.id, wanted, now=now)
         if change.refused is not None:
             raise NotAllowed(f"**{event.title}** was cancelled, so it takes no RSVPs.")
