@@ -327,3 +327,18 @@ async def test_an_event_without_a_preset_has_no_slot_menu(configured, discord_si
     assert "is posted" in result.text
     message = discord_side.channel_messages(h.channel("general").id)[0]
     assert not any("rollcall:event:slot:" in cid for cid in message.custom_ids)
+
+
+async def test_twenty_five_full_slots_fit_the_post_and_its_menu(configured, discord_side, clock):
+    h = configured
+    names = ", ".join(f"{'Slot name that is long ' + str(index):.40} 100" for index in range(25))
+    event = await slotted(h, names)
+    for index in range(30):
+        member = h.add_member(f"raider{index}")
+        await h.bot.event_slots.take(event.id, member.id, index % 25, now=clock.now())
+    await h.click(post_of(discord_side, event), NOT_GOING.format(event.id), user="student")
+    await settle_post(h, clock)
+    message = post_of(discord_side, event)
+    select = message["components"][0]["components"][0]
+    assert len(select["options"]) == 25  # no room for "Leave my slot": Not going leaves
+    assert "1/100" in post_text(discord_side, event)
