@@ -28,11 +28,13 @@ from storage.database import Database, DatabaseOpenError, MigrationFailed, open_
 from storage.event_reminders import EventReminderRepository
 from storage.event_reviews import ReviewRepository
 from storage.event_series import SeriesRepository
+from storage.event_slots import EventSlotRepository
 from storage.events import EventRepository
 from storage.guild_config import GuildConfigRepository
 from storage.meta import MetaRepository
 from storage.outbox import OutboxRepository
 from storage.postgres import redact_url
+from storage.presets import PresetRepository
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,7 @@ EXTENSIONS = (
     "cogs.attendance",
     "cogs.events",
     "cogs.me",
+    "cogs.presets",
 )
 
 # Discord answers a command sync for a server the application is not in with 403 / 50001.
@@ -76,6 +79,8 @@ class Rollcall(commands.Bot):
     event_reminders: EventReminderRepository
     event_series: SeriesRepository
     event_reviews: ReviewRepository
+    event_slots: EventSlotRepository
+    presets: PresetRepository
     outbox: OutboxRepository
     delivery: Delivery
     tracked_posts: TrackedPosts
@@ -117,6 +122,8 @@ class Rollcall(commands.Bot):
         self.event_reminders = EventReminderRepository(self.db)
         self.event_series = SeriesRepository(self.db, self.audit)
         self.event_reviews = ReviewRepository(self.db)
+        self.event_slots = EventSlotRepository(self.db, self.audit)
+        self.presets = PresetRepository(self.db, self.audit)
         self.delivery = Delivery(self, self.outbox, self.guild_configs, self.jobs, self.clock)
         self.tracked_posts = TrackedPosts(self.delivery)
 

@@ -200,6 +200,12 @@ class SeriesRepository:
                 "?, series_id, ? FROM event WHERE id = ? RETURNING id",
                 (now, planned.starts_at, planned.ends_at, cutoff_at, planned.index, latest.id),
             )
+            # A preset's slots carry over too (each occurrence keeps its own copy, empty of members).
+            await transaction.execute(
+                "INSERT INTO event_slot (event_id, position, name, seats, role_id) "
+                "SELECT ?, position, name, seats, role_id FROM event_slot WHERE event_id = ?",
+                (event_id, latest.id),
+            )
             await transaction.execute(
                 "UPDATE event_series SET last_event_id = ?, last_index = ?, last_day = ? WHERE id = ?",
                 (event_id, planned.index, planned.day.isoformat(), series_id),

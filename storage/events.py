@@ -15,6 +15,8 @@ from typing import Literal
 
 from storage.audit import AuditRepository
 from storage.backend import Database, Row, Transaction
+from storage.event_slots import insert_event_slots
+from storage.presets import Slot
 from storage.rows import from_row
 from utils.limits import RSVP_STATUSES
 
@@ -183,7 +185,10 @@ class EventRepository:
         capacity: int | None,
         role_id: int | None,
         signup_cutoff_at: datetime | None,
+        slots: Sequence[Slot] = (),
     ) -> Event:
+        """`slots` (copied from a preset) are written with the event, so a slotted event never
+        exists without them; the caller sets `capacity` to their sum."""
         async with self._db.transaction() as transaction:
             event_id = await transaction.fetch_value(
                 "INSERT INTO event (guild_id, channel_id, created_by, created_at, title, description, location, "
@@ -204,6 +209,7 @@ class EventRepository:
                     signup_cutoff_at,
                 ),
             )
+            await insert_event_slots(transaction, event_id, slots)
             await self._audit.record(
                 transaction,
                 guild_id=guild_id,

@@ -22,6 +22,8 @@ from utils.limits import (
     GRACE,
     LATE_AFTER,
     NUDGE_MINUTES,
+    PRESET_DESCRIPTION,
+    PRESET_NAME,
     RECORD_STATUSES,
     REVIEW_COMMENT,
     REVIEW_RATING,
@@ -31,6 +33,9 @@ from utils.limits import (
     SERIES_EVERY_DAYS,
     SERIES_FINISH_REASONS,
     SESSION_STATUSES,
+    SLOT_NAME,
+    SLOT_SEATS,
+    SLOT_SIGNUP_STATUSES,
     VERIFICATION_TIMEOUT,
     Limit,
 )
@@ -104,6 +109,13 @@ async def test_every_sql_check_of_a_migrated_database_matches_utils_limits(h):
         ("event_series", "finished_reason"): SERIES_FINISH_REASONS,
         ("event_review", "rating"): REVIEW_RATING.bounds,
         ("event_review", "length(comment)"): REVIEW_COMMENT.bounds,
+        ("preset", "length(name)"): PRESET_NAME.bounds,
+        ("preset", "length(description)"): PRESET_DESCRIPTION.bounds,
+        ("preset_slot", "length(name)"): SLOT_NAME.bounds,
+        ("preset_slot", "seats"): SLOT_SEATS.bounds,
+        ("event_slot", "length(name)"): SLOT_NAME.bounds,
+        ("event_slot", "seats"): SLOT_SEATS.bounds,
+        ("event_slot_signup", "status"): SLOT_SIGNUP_STATUSES,
     }
 
 

@@ -12,6 +12,7 @@ from discord.ext.test import factories as dpy_factories
 
 from bot.checks import AUDIENCE_EVERYONE, AUDIENCE_ORGANIZER, command_audience
 from cogs.help import walk_leaf_commands
+from storage.presets import Slot
 from tests.harness import private
 from utils.settings_text import REMINDER_OFFSETS_FORM
 
@@ -63,7 +64,16 @@ async def test_every_staff_autocomplete_offers_nothing_to_non_staff_and_choices_
     assert "is open in" in opened.text, opened.text
     # Every `event` option needs an event to offer.
     now = h.bot.clock.now()
-    await h.bot.events.create(
+    # Every `preset` option needs a preset, and slot options a preset or event with slots.
+    preset = await h.bot.presets.create(
+        guild_id=h.guild.id,
+        name="Raid",
+        description="",
+        slots=[Slot(0, "Tank", 2, None)],
+        actor_id=h.member("admin").id,
+        now=now,
+    )
+    event = await h.bot.events.create(
         guild_id=h.guild.id,
         channel_id=general.id,
         created_by=h.member("admin").id,
@@ -76,7 +86,10 @@ async def test_every_staff_autocomplete_offers_nothing_to_non_staff_and_choices_
         capacity=None,
         role_id=None,
         signup_cutoff_at=None,
+        slots=preset.slots,
     )
+    # Options whose choices depend on another option already chosen.
+    chosen_first = {("preset slot_role", "slot"): {"preset": "Raid"}, ("event slot", "slot"): {"event": event.id}}
 
     found = staff_autocompletes(h.bot.tree)
     names = {(command.qualified_name, option) for command, option in found}
@@ -86,15 +99,27 @@ async def test_every_staff_autocomplete_offers_nothing_to_non_staff_and_choices_
         where = f"/{command.qualified_name} {option}"
         for who in ("student", "member"):
             choices = await h.autocomplete(
-                command.qualified_name, option, user=who, channel="admin", options={option: ""}
+                command.qualified_name,
+                option,
+                user=who,
+                channel="admin",
+                options={**chosen_first.get((command.qualified_name, option), {}), option: ""},
             )
             assert choices == [], f"{where} offered {who} {choices}"
         admin_choices = await h.autocomplete(
-            command.qualified_name, option, user="admin", channel="admin", options={option: ""}
+            command.qualified_name,
+            option,
+            user="admin",
+            channel="admin",
+            options={**chosen_first.get((command.qualified_name, option), {}), option: ""},
         )
         assert admin_choices, f"{where} offered the admin nothing"
         organizer_choices = await h.autocomplete(
-            command.qualified_name, option, user="organizer", channel="admin", options={option: ""}
+            command.qualified_name,
+            option,
+            user="organizer",
+            channel="admin",
+            options={**chosen_first.get((command.qualified_name, option), {}), option: ""},
         )
         if command_audience(command) == AUDIENCE_ORGANIZER:
             assert organizer_choices == admin_choices, where

@@ -60,3 +60,11 @@ SERIES_COUNT = Limit(1, 500, "occurrences")
 REVIEW_RATING = Limit(1, 5, "stars")
 REVIEW_COMMENT = Limit(0, 500, "characters")
 SERIES_FINISH_REASONS = ("count", "until", "cancelled")
+
+PRESET_NAME = Limit(1, 50, "characters")
+PRESET_DESCRIPTION = Limit(0, 1000, "characters")
+SLOT_NAME = Limit(1, 40, "characters")
+SLOT_SEATS = Limit(1, 100, "seats")
+# A select menu offers at most 25 options, one per slot.
+MAX_SLOTS = 25
+SLOT_SIGNUP_STATUSES = ("seated", "waitlist")

@@ -17,6 +17,8 @@ How the package fits together:
   - `EventReviewCommands` (cogs/events/reviews.py): /event review;
   - `EventCalendarCommands` (cogs/events/calendar.py): /event ics;
   - `EventScheduledMirror` (cogs/events/scheduled.py): the Discord scheduled event of each event.
+  - `EventSlotCommands` (cogs/events/slot_signup.py): slot sign-up on events made from a preset
+    (the post's select menu, its waitlist button, Going on a slotted event) and /event slot.
 - A mixin defines its commands as methods decorated with `@event_group.command(...)` (import
   `event_group` from cogs.events.group). discord.py collects them from the cog's MRO and binds
   `self` to the Events instance, so a mixin uses the attributes the constructor sets below
@@ -50,11 +52,15 @@ from cogs.events.reminders import TIMER_JOB, EventReminderCommands
 from cogs.events.reviews import EventReviewCommands
 from cogs.events.scheduled import EventScheduledMirror
 from cogs.events.series import SERIES_JOB, SERIES_POST_JOB, EventSeriesCommands
+from cogs.events.slot_signup import EventSlotCommands
+from cogs.events.slots import SLOT_ITEMS
 from storage.event_reminders import EventReminderRepository
 from storage.event_reviews import ReviewRepository
 from storage.event_series import SeriesRepository
+from storage.event_slots import EventSlotRepository
 from storage.events import EventRepository
 from storage.guild_config import GuildConfigRepository
+from storage.presets import PresetRepository
 
 if TYPE_CHECKING:
     from bot.core import Rollcall
@@ -64,6 +70,7 @@ class Events(
     EventCoreCommands,
     EventManageCommands,
     EventListCommands,
+    EventSlotCommands,
     EventReminderCommands,
     EventSeriesCommands,
     EventReviewCommands,
@@ -72,7 +79,7 @@ class Events(
     commands.Cog,
 ):
     event_group = event_group
-    dynamic_items = (*RSVP_BUTTONS, EventsPageButton)
+    dynamic_items = (*RSVP_BUTTONS, EventsPageButton, *SLOT_ITEMS)
 
     def __init__(
         self,
@@ -87,6 +94,8 @@ class Events(
         tracked_posts: TrackedPosts,
         jobs: JobScheduler,
         clock: Clock,
+        event_slots: EventSlotRepository,
+        presets: PresetRepository,
     ) -> None:
         self.bot = bot
         self.events = events
@@ -98,6 +107,8 @@ class Events(
         self.tracked_posts = tracked_posts
         self.jobs = jobs
         self.clock = clock
+        self.event_slots = event_slots
+        self.presets = presets
         jobs.register(REFRESH_JOB, self.refresh_when_due)
         jobs.register(TIMER_JOB, self.run_timer)
         jobs.register(SERIES_JOB, self.series_when_due)
@@ -123,5 +134,7 @@ async def setup(bot: Rollcall) -> None:
             tracked_posts=bot.tracked_posts,
             jobs=bot.jobs,
             clock=bot.clock,
+            event_slots=bot.event_slots,
+            presets=bot.presets,
         )
     )

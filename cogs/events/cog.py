@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import discord
 from discord import app_commands
 
-from bot.checks import AUDIENCE_ORGANIZER, ensure_in_range, staff_only
+from bot.checks import AUDIENCE_ORGANIZER, ensure_in_range, staff_autocomplete, staff_only
 from bot.delivery import Outcome, Result, Target
 from bot.errors import InvalidInput, NotAllowed, NotFound, permissions_in_words
 from bot.replies import send_reply
@@ -25,8 +25,10 @@ from cogs.events.listing import EventListCommands, find_event
 from cogs.events.post import post_view, render_post
 from cogs.events.reminders import describe_offsets, parse_event_reminders
 from cogs.events.series import REPEAT_CHOICES, RepeatPlan, read_repeat
+from cogs.presets.lookup import find_preset, preset_choices
 from storage.event_reminders import ReminderSetting
 from storage.events import Event, RsvpChange, RsvpStatus
+from storage.presets import Slot
 from utils.limits import (
     EVENT_CAPACITY,
     EVENT_DESCRIPTION,
@@ -49,8 +51,10 @@ if TYPE_CHECKING:
     from bot.tracked_post import TrackedPosts
     from storage.event_reminders import EventReminderRepository, EventTimer
     from storage.event_reviews import ReviewRepository
+    from storage.event_slots import EventSlotRepository, LeftAs
     from storage.events import EventRepository
     from storage.guild_config import GuildConfigRepository
+    from storage.presets import PresetRepository
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +101,8 @@ class CreateOptions:
     reminders: tuple[int, ...] | None = None
     nudge: int | None = None
     repeat: RepeatPlan | None = None
+    # A preset's slots, copied when the command ran: the event keeps this copy.
+    slots: tuple[Slot, ...] = ()
 
 
 class EventModal(RollcallModal, title="New event"):
@@ -154,6 +160,17 @@ class EventCoreCommands:
     start_series: Callable[..., Awaitable[object]]
     repeat_refusal: Callable[[RepeatPlan | None, datetime, str], str | None]
     mirror_scheduled_event: Callable[[int], Awaitable[None]]
+    event_slots: EventSlotRepository
+    presets: PresetRepository
+    # From the slot mixin (cogs/events/slot_signup.py).
+    ask_for_slot: Callable[[Interaction, Event], Awaitable[None]]
+    slot_leave: Callable[..., Awaitable[object]]
+
+    @staff_autocomplete
+    async def create_preset_autocomplete(
+        self, interaction: Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await preset_choices(self.presets, interaction.guild_id, current)
 
     # ---- /event create ---------------------------------------------------------------------
 
@@ -161,6 +178,7 @@ class EventCoreCommands:
         name="create", description="Create an event with RSVP buttons", extras={"audience": AUDIENCE_ORGANIZER}
     )
     @app_commands.describe(
+        preset="A preset whose slots members sign up for (the seats add up to the capacity)",
         channel="Where the event is posted (default: this channel)",
         capacity=f"Seats, {EVENT_CAPACITY.low} to {EVENT_CAPACITY.high}; Going beyond it joins a waitlist",
         role="Only members with this role may RSVP and attend",
@@ -174,10 +192,12 @@ class EventCoreCommands:
         repeat_count=f"How many events in all, this one included ({SERIES_COUNT.low} to {SERIES_COUNT.high})",
     )
     @app_commands.choices(repeat=REPEAT_CHOICES)
+    @app_commands.autocomplete(preset=create_preset_autocomplete)
     @staff_only()
     async def event_create(
         self,
         interaction: Interaction,
+        preset: app_commands.Range[str, 1, 100] | None = None,
         channel: discord.TextChannel | None = None,
         capacity: app_commands.Range[int, EVENT_CAPACITY.low, EVENT_CAPACITY.high] | None = None,
         role: discord.Role | None = None,
@@ -220,6 +240,15 @@ class EventCoreCommands:
         missing = [name for name in EMBED_POST_PERMISSIONS if not getattr(granted, name)]
         if missing:
             raise InvalidInput(f"I can't post the event in {channel.mention}. {permissions_in_words(missing)}")
+        slots: tuple[Slot, ...] = ()
+        if preset is not None:
+            chosen = await find_preset(self.presets, interaction.guild_id, preset)
+            if capacity is not None and capacity != chosen.total:
+                raise InvalidInput(
+                    f"The preset **{discord.utils.escape_markdown(chosen.name)}** has {chosen.total} seats in its "
+                    f"slots, which is the event's capacity: leave `capacity` out (you gave {capacity})."
+                )
+            slots = chosen.slots
         options = CreateOptions(
             channel=channel,
             capacity=capacity,
@@ -228,6 +257,7 @@ class EventCoreCommands:
             reminders=offsets,
             nudge=nudge,
             repeat=plan,
+            slots=slots,
         )
         await interaction.response.send_modal(EventModal(self, options))
 
@@ -296,12 +326,14 @@ class EventCoreCommands:
             location=location,
             starts_at=window.starts_at,
             ends_at=window.ends_at,
-            capacity=options.capacity,
+            capacity=sum(slot.seats for slot in options.slots) if options.slots else options.capacity,
             role_id=options.role.id if options.role else None,
             signup_cutoff_at=cutoff_at,
+            slots=options.slots,
         )
+        board = await self.event_slots.board(event.id)
         embed = await self.render(event, now, timezone=config.timezone)
-        posted = await self.delivery.send(Target.channel(channel.id), embed=embed, view=post_view(event, now))
+        posted = await self.delivery.send(Target.channel(channel.id), embed=embed, view=post_view(event, now, board))
         if not posted.delivered or posted.message_id is None:
             await self.events.delete_unposted(event.id)
             raise InvalidInput(f"I couldn't post the event in {channel.mention}: {posted.explain()}\n{typed}")
@@ -335,7 +367,8 @@ class EventCoreCommands:
         counts = await self.events.count_rsvps(event.id)
         going = [f"<@{rsvp.user_id}>" for rsvp in await self.events.list_rsvps(event.id, "going")]
         reviews = await self.event_reviews.summary(event.id)
-        return render_post(event, counts, going, now, timezone, reviews=reviews)
+        slots = await self.event_slots.board(event.id)
+        return render_post(event, counts, going, now, timezone, reviews=reviews, slots=slots)
 
     def _tracked(self, event: Event) -> TrackedPost:
         async def store(message_id: int) -> None:
@@ -376,7 +409,8 @@ class EventCoreCommands:
             return
         stale_since = event.post_stale_since
         embed = await self.render(event, now)
-        shown = await self.tracked_posts.refresh(self._tracked(event), embed=embed, view=post_view(event, now))
+        view = post_view(event, now, await self.event_slots.board(event.id))
+        shown = await self.tracked_posts.refresh(self._tracked(event), embed=embed, view=view)
         if shown.transient:
             self.jobs.schedule_at(REFRESH_JOB, event.id, now + REFRESH_RETRY)
             return
@@ -410,9 +444,9 @@ class EventCoreCommands:
         if not isinstance(member, discord.Member) or member.get_role(event.role_id) is None:
             raise NotAllowed(f"Only members with <@&{event.role_id}> can {doing} **{event.title}**.")
 
-    async def rsvp_click(self, interaction: Interaction, event_id: int, wanted: RsvpStatus) -> None:
-        event = await self._event_for_member(interaction, event_id)
-        now = self.clock.now()
+    def ensure_open_for_signup(self, interaction: Interaction, event: Event, now: datetime) -> None:
+        """RSVPs and slot sign-ups alike: refused on a cancelled or ended event, to members
+        without the event's role, and from the cutoff on."""
         status = event.status_at(now)
         if status == "cancelled":
             raise NotAllowed(f"**{event.title}** was cancelled, so it takes no RSVPs.")
@@ -422,6 +456,19 @@ class EventCoreCommands:
         if event.signups_closed_at(now):
             closed = event.signup_cutoff_at or event.starts_at
             raise NotAllowed(f"Sign-ups for **{event.title}** closed {discord_timestamp(closed, 'R')}.")
+
+    async def rsvp_click(self, interaction: Interaction, event_id: int, wanted: RsvpStatus) -> None:
+        event = await self._event_for_member(interaction, event_id)
+        now = self.clock.now()
+        self.ensure_open_for_signup(interaction, event, now)
+        if await self.event_slots.has_slots(event.id):
+            # On a slotted event a seat is a slot: Going asks which, the others give it up.
+            if wanted == "going":
+                await self.ask_for_slot(interaction, event)
+            else:
+                left_as: LeftAs = "interested" if wanted == "interested" else "not_going"
+                await self.slot_leave(interaction, event, left_as)
+            return
         change = await self.events.set_rsvp(event.id, interaction.user.id, wanted, now=now)
         if change.refused is not None:
             raise NotAllowed(f"**{event.title}** was cancelled, so it takes no RSVPs.")

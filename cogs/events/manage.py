@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from bot.delivery import Delivery
     from bot.types import Interaction
     from storage.event_series import Series
+    from storage.event_slots import EventSlotRepository
     from storage.events import EventRepository
     from storage.guild_config import GuildConfigRepository
 
@@ -127,6 +128,9 @@ class EventManageCommands:
     series_cancel_view: Callable[[Event], discord.ui.View]
     series_event_moved: Callable[[Event], None]
     mirror_scheduled_event: Callable[[int], Awaitable[None]]
+    # From the slot mixin (cogs/events/slot_signup.py): a slotted event's RSVPs go through its slots.
+    slotted_rsvp: Callable[[Interaction, Event, discord.Member, str], Awaitable[bool]]
+    event_slots: EventSlotRepository
 
     # ---- /event attendees --------------------------------------------------------------
 
@@ -154,7 +158,8 @@ class EventManageCommands:
             member = guild.get_member(user_id) if guild is not None else None
             return member.display_name if member is not None else None
 
-        data = attendees_csv(rsvps, attendance, config.timezone, name_of)
+        slots = await self.event_slots.slot_names_by_user(found.id)
+        data = attendees_csv(rsvps, attendance, config.timezone, name_of, slots)
         file = discord.File(io.BytesIO(data), filename=attendees_csv_name(found))
         await send_reply(
             interaction, "Too many to name here: everyone is in the attached CSV.", embed=lists.embed, files=[file]
@@ -429,6 +434,8 @@ class EventManageCommands:
             )
         if found.cancelled_at is not None:
             raise InvalidInput(f"**{found.title}** was cancelled, so it takes no RSVPs; nothing was changed.")
+        if await self.slotted_rsvp(interaction, found, member, status.value):
+            return
         now = self.clock.now()
         wanted = status.value
         current = await self.events.get_rsvp(found.id, member.id)

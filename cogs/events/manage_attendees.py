@@ -3,7 +3,7 @@ Attended, in that order) by mention, and the whole list as a CSV once a field ca
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import discord
@@ -24,6 +24,8 @@ CSV_HEADER = (
     "attended",
     "attended_at_utc",
     "source",
+    # The slot held or waited for, on an event made from a preset (last, so older sheets keep their columns).
+    "slot",
 )
 # Status of a member who attended without any RSVP.
 WALK_IN = "walk_in"
@@ -76,7 +78,14 @@ def attendee_lists(event: Event, rsvps: Sequence[Rsvp], attendance: Sequence[Att
     return AttendeeLists(embed, cut or was_cut)
 
 
-def attendees_csv(rsvps: Sequence[Rsvp], attendance: Sequence[Attendance], timezone: str, name_of: NameOf) -> bytes:
+def attendees_csv(
+    rsvps: Sequence[Rsvp],
+    attendance: Sequence[Attendance],
+    timezone: str,
+    name_of: NameOf,
+    slots: Mapping[int, str] | None = None,
+) -> bytes:
+    slot_of = slots or {}
     attended = {row.user_id: row for row in attendance}
     rows: list[tuple[object, ...]] = []
     waitlist_position = 0
@@ -97,6 +106,7 @@ def attendees_csv(rsvps: Sequence[Rsvp], attendance: Sequence[Attendance], timez
                 "yes" if came else "no",
                 utc_iso(came.attended_at) if came else "",
                 came.source if came else "",
+                slot_of.get(rsvp.user_id, ""),
             )
         )
     answered = {rsvp.user_id for rsvp in rsvps}
@@ -113,6 +123,7 @@ def attendees_csv(rsvps: Sequence[Rsvp], attendance: Sequence[Attendance], timez
                     "yes",
                     utc_iso(row.attended_at),
                     row.source,
+                    "",
                 )
             )
     return build_csv(CSV_HEADER, rows)

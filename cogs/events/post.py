@@ -10,7 +10,9 @@ import discord
 
 from bot.tree import RollcallView
 from cogs.events.buttons import RSVP_BUTTONS
+from cogs.events.slots import SlotSelect, slot_fields
 from storage.event_reviews import ReviewSummary
+from storage.event_slots import SlotView
 from storage.events import Event, EventStatus
 from utils.text import join_some
 from utils.timefmt import discord_timestamp
@@ -39,9 +41,11 @@ def render_post(
     timezone: str,
     *,
     reviews: ReviewSummary | None = None,
+    slots: Sequence[SlotView] = (),
 ) -> discord.Embed:
     """The post's embed. `going_names` are the Going members' mentions in seat order;
-    `timezone` is the guild's, named in the footer because it is the zone times were typed in."""
+    `timezone` is the guild's, named in the footer because it is the zone times were typed in.
+    A slotted event lists its members slot by slot (`Tank 1/2`) instead."""
     status = event.status_at(now)
     label, colour = STATUS_LOOK[status]
     embed = discord.Embed(title=event.title, description=event.description or None, colour=colour)
@@ -58,10 +62,15 @@ def render_post(
     )
     if event.location:
         embed.add_field(name="Location", value=event.location, inline=False)
-    shown, more = join_some(list(going_names), shown=GOING_SHOWN)
-    if more:
-        shown += f" +{more} more"
-    embed.add_field(name=going_label(counts, event.capacity), value=shown or "Nobody yet", inline=False)
+    if slots:
+        for index, chunk in enumerate(slot_fields(slots)):
+            name = going_label(counts, event.capacity) if index == 0 else "\u200b"
+            embed.add_field(name=name, value=chunk, inline=False)
+    else:
+        shown, more = join_some(list(going_names), shown=GOING_SHOWN)
+        if more:
+            shown += f" +{more} more"
+        embed.add_field(name=going_label(counts, event.capacity), value=shown or "Nobody yet", inline=False)
     embed.add_field(name="Waitlist", value=str(counts.get("waitlist", 0)), inline=True)
     embed.add_field(name="Interested", value=str(counts.get("interested", 0)), inline=True)
     details = []
@@ -77,11 +86,14 @@ def render_post(
     return embed
 
 
-def post_view(event: Event, now: datetime) -> discord.ui.View | None:
-    """The RSVP buttons, or None (no buttons) once the event is over or cancelled."""
+def post_view(event: Event, now: datetime, slots: Sequence[SlotView] = ()) -> discord.ui.View | None:
+    """The RSVP buttons (and the slot menu of a slotted event), or None (no components) once
+    the event is over or cancelled."""
     if event.status_at(now) in ("ended", "cancelled"):
         return None
     view = RollcallView(timeout=None)
+    if slots:
+        view.add_item(SlotSelect(event.id, slots))
     for button in RSVP_BUTTONS:
         view.add_item(button(event.id))
     return view

@@ -234,7 +234,9 @@ class EventSeriesCommands:
     async def publish_occurrence(self, event: Event, now: datetime) -> None:
         """Post a new occurrence (the same post as /event create's) and mirror it."""
         embed = await self.render(event, now)
-        shown = await self.tracked_posts.refresh(self._tracked(event), embed=embed, view=post_view(event, now))
+        shown = await self.tracked_posts.refresh(
+            self._tracked(event), embed=embed, view=post_view(event, now, await self.event_slots.board(event.id))
+        )
         if shown.transient:
             self.jobs.schedule_at(SERIES_POST_JOB, event.id, now + SERIES_POST_RETRY)
             return
