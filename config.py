@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +32,13 @@ class Settings:
     log_level: str = "INFO"
     log_file: Path | None = None
     dev_guild_id: int | None = None
+    # Verification e-mails (optional): without SMTP_HOST the tokens only come back as a CSV.
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
+    smtp_from: str | None = None
+    smtp_starttls: bool = True
 
     @property
     def log_level_number(self) -> int:
@@ -94,4 +101,50 @@ class Settings:
             log_level=log_level,
             log_file=Path(raw_log_file) if raw_log_file else None,
             dev_guild_id=dev_guild_id,
+            **_smtp_settings(get),
         )
+
+
+SMTP_BOOLEANS = {
+    "1": True,
+    "true": True,
+    "yes": True,
+    "on": True,
+    "0": False,
+    "false": False,
+    "no": False,
+    "off": False,
+}
+
+
+def _smtp_settings(get: Callable[[str], str]) -> dict[str, object]:
+    """SMTP_* for the verification e-mails; all optional, checked only when SMTP_HOST is set."""
+    host = get("SMTP_HOST")
+    if not host:
+        return {}
+    raw_port = get("SMTP_PORT") or "587"
+    if not (raw_port.isascii() and raw_port.isdigit()) or not 0 < int(raw_port) < 65536:
+        raise ConfigError(f"SMTP_PORT={raw_port!r} is not a port: use a number such as 587 (STARTTLS) or 465 (TLS).")
+    sender = get("SMTP_FROM")
+    if not sender or "@" not in sender:
+        raise ConfigError(
+            "SMTP_FROM is not set to an address: with SMTP_HOST set, the verification e-mails need a sender, "
+            "such as SMTP_FROM=rollcall@example.org."
+        )
+    raw_starttls = get("SMTP_STARTTLS").lower() or "true"
+    if raw_starttls not in SMTP_BOOLEANS:
+        raise ConfigError(f"SMTP_STARTTLS={get('SMTP_STARTTLS')!r} is not valid: use true or false.")
+    username = get("SMTP_USERNAME") or None
+    password = get("SMTP_PASSWORD") or None
+    if (username is None) != (password is None):
+        raise ConfigError(
+            "SMTP_USERNAME and SMTP_PASSWORD go together: set both, or neither for a server without login."
+        )
+    return {
+        "smtp_host": host,
+        "smtp_port": int(raw_port),
+        "smtp_username": username,
+        "smtp_password": password,
+        "smtp_from": sender,
+        "smtp_starttls": SMTP_BOOLEANS[raw_starttls],
+    }

@@ -23,6 +23,7 @@ from storage.events import EventRepository
 from storage.guild_config import GuildConfigRepository
 from storage.meta import MetaRepository
 from storage.outbox import OutboxRepository
+from storage.verification import VerificationRepository
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,7 @@ EXTENSIONS = (
     "cogs.help",
     "cogs.attendance",
     "cogs.events",
+    "cogs.verification",
 )
 
 # Discord answers a command sync for a server the application is not in with 403 / 50001.
@@ -58,6 +60,7 @@ class Rollcall(commands.Bot):
     outbox: OutboxRepository
     delivery: Delivery
     tracked_posts: TrackedPosts
+    verification: VerificationRepository
 
     def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
         # discord.py's own switches for its start-up notice about missing voice libraries:
@@ -110,6 +113,7 @@ class Rollcall(commands.Bot):
         self.events = EventRepository(self.db, self.audit)
         self.delivery = Delivery(self, self.outbox, self.guild_configs, self.jobs, self.clock)
         self.tracked_posts = TrackedPosts(self.delivery)
+        self.verification = VerificationRepository(self.db, self.audit)
 
     async def setup_hook(self) -> None:
         await self.open_storage()
