@@ -286,7 +286,7 @@ class Gatekeeper:
                 interaction, f"🔒 Too many failed attempts. You can try again {discord_timestamp(locked_until, 'R')}."
             )
             return
-        await interaction.response.send_modal(VerifyModal(guild.id, guild.name))
+        await interaction.response.send_modal(VerifyModal(guild.id, guild.name, interaction.id))
 
     async def submit(self, interaction: Interaction, guild_id: int, email: str, token: str) -> None:
         guild = self.client.get_guild(guild_id)

@@ -82,11 +82,13 @@ class VerifyModal(RollcallModal):
         custom_id="rollcall:verify:token",
     )
 
-    def __init__(self, guild_id: int, guild_name: str) -> None:
+    def __init__(self, guild_id: int, guild_name: str, opened_by: int) -> None:
         title = f"Verify for {guild_name}"
         if len(title) > MODAL_TITLE_LIMIT:
             title = "Verify"
-        super().__init__(title=title, timeout=MODAL_TIMEOUT_SECONDS, custom_id=f"rollcall:verify:modal:{guild_id}")
+        # The opening interaction's id keeps two forms a member opened (DM and panel) apart.
+        custom_id = f"rollcall:verify:modal:{guild_id}:{opened_by}"
+        super().__init__(title=title, timeout=MODAL_TIMEOUT_SECONDS, custom_id=custom_id)
         self.guild_id = guild_id
 
     async def on_submit(self, interaction: Interaction) -> None:
