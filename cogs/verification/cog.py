@@ -79,7 +79,7 @@ class Verification(commands.Cog):
         self.importer = importer
         self.configs = configs
         self.clock = clock
-        self._redaction: redact.ModalValuesFilter | None = None
+        self._redaction: redact.Installed | None = None
 
     async def cog_load(self) -> None:
         self._redaction = redact.install()

@@ -1,17 +1,24 @@
-"""Keeping what members type into the verification modal out of discord.py's DEBUG log.
+"""Keeping e-mail addresses and tokens out of the libraries' DEBUG logs (SPEC section 6: no
+token and no e-mail in any log record, at any level).
 
-At DEBUG, discord.py's gateway logs every event it receives whole, and a modal submit carries
-the e-mail address and the token in plain text. This filter, on the `discord.gateway` logger,
-replaces the values of every submitted modal with `[redacted]` before any handler sees the
-record (SPEC section 6: no token and no e-mail in any log record, at any level).
+* discord.py's gateway logs every event it receives whole, and a modal submit carries the e-mail
+  address and the token in plain text: the filter on `discord.gateway` replaces the values of
+  every submitted modal with `[redacted]`.
+* aiosqlite logs every statement it runs with its parameters (a roster's e-mail addresses among
+  them): the filter on `aiosqlite` keeps the operation's name and drops its arguments.
+
+A logger's filters run before any handler sees the record, wherever logging is configured.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 GATEWAY_LOGGER = "discord.gateway"
+SQLITE_LOGGER = "aiosqlite"
 MODAL_SUBMIT = 5
 REDACTED = "[redacted]"
 
@@ -47,11 +54,32 @@ class ModalValuesFilter(logging.Filter):
         return True
 
 
-def install(logger_name: str = GATEWAY_LOGGER) -> ModalValuesFilter:
-    installed = ModalValuesFilter()
-    logging.getLogger(logger_name).addFilter(installed)
-    return installed
+class StatementArgumentsFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and record.args:
+            record.args = tuple(_operation_name(arg) for arg in record.args)
+        return True
 
 
-def uninstall(installed: ModalValuesFilter, logger_name: str = GATEWAY_LOGGER) -> None:
-    logging.getLogger(logger_name).removeFilter(installed)
+def _operation_name(arg: Any) -> Any:
+    if isinstance(arg, functools.partial):
+        name = getattr(arg.func, "__name__", type(arg.func).__name__)
+        return f"{name}(…{REDACTED})" if arg.args or arg.keywords else f"{name}()"
+    return arg
+
+
+@dataclass(frozen=True, slots=True)
+class Installed:
+    filters: tuple[tuple[str, logging.Filter], ...]
+
+
+def install() -> Installed:
+    filters = ((GATEWAY_LOGGER, ModalValuesFilter()), (SQLITE_LOGGER, StatementArgumentsFilter()))
+    for name, installed in filters:
+        logging.getLogger(name).addFilter(installed)
+    return Installed(filters)
+
+
+def uninstall(installed: Installed) -> None:
+    for name, log_filter in installed.filters:
+        logging.getLogger(name).removeFilter(log_filter)
