@@ -11,6 +11,7 @@ Members who were in the server before are never given a deadline unless an admin
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -313,18 +314,30 @@ class Gatekeeper:
         result = await self.repo.attempt(attempt)
         role = guild.get_role(config.member_role_id)
         role_name = role.name if role else "member"
-        if result.outcome in (AttemptOutcome.VERIFIED, AttemptOutcome.USED):
-            log.info("Member %s verified in guild %s (%s)", member.id, guild.id, result.outcome)
-            if not await self._give_role(member, config, reason="Verified with a roster token"):
-                await send_reply(
-                    interaction,
-                    f"✅ You're verified in **{guild.name}**, but I couldn't give you the **{role_name}** role. "
-                    "The server's admins have been told how to fix it; you'll get it then.",
-                )
-                return
-        else:
+        if result.outcome not in (AttemptOutcome.VERIFIED, AttemptOutcome.USED):
             log.info("Verification attempt by member %s in guild %s failed: %s", member.id, guild.id, result.outcome)
+            await send_reply(interaction, attempt_message(result, guild, role_name))
+            return
+        log.info("Member %s verified in guild %s (%s)", member.id, guild.id, result.outcome)
+        not_given = (
+            f"✅ You're verified in **{guild.name}**, but I couldn't give you the **{role_name}** role. "
+            "The server's admins have been told how to fix it; you'll get it then."
+        )
+        if role is None or not self._can_give(guild, role):
+            await self.report_permissions(guild, config)
+            await send_reply(interaction, not_given)
+            return
+        # The commit is the verification; the answer goes first so a burst of members is not
+        # kept waiting on Discord's role endpoint, and a refusal there is told as a follow-up.
         await send_reply(interaction, attempt_message(result, guild, role_name))
+        # Members verified in the same commit get their answers before anyone's role call.
+        await asyncio.sleep(0)
+        if not await self._give_role(member, config, reason="Verified with a roster token"):
+            await send_reply(interaction, not_given)
+
+    @staticmethod
+    def _can_give(guild: discord.Guild, role: discord.Role) -> bool:
+        return guild.me.guild_permissions.manage_roles and role < guild.me.top_role
 
     async def force(self, guild: discord.Guild, member: discord.Member, config: GuildConfig, actor_id: int) -> bool:
         """Verified by an admin's word; returns whether the role could be given."""
