@@ -48,6 +48,7 @@ bench: install-dev
 	$(BIN)/python -m bench.here_burst --students 20000 --model all_at_once
 	$(BIN)/python -m bench.here_crash
 	$(BIN)/python -m bench.rsvp_race
+	$(BIN)/python -m bench.roster_import
 
 clean:
 	rm -rf $(VENV) .venv-ci .pytest_cache .ruff_cache
