@@ -119,3 +119,32 @@ class TestUnreachableServer:
         report = [sent for sent in result.own if sent.kind == "followup" and "E-mailed" in sent.content]
         assert "E-mailed 0 of 2" in report[0].content
         assert "ada@example.org: the mail server could not be reached" in report[0].content
+
+
+BASE = {"DISCORD_BOT_TOKEN": "t", "SMTP_HOST": "mail.example.org", "SMTP_FROM": "bot@example.org"}
+
+
+@pytest.mark.parametrize(
+    ("changes", "named"),
+    [
+        ({"SMTP_PORT": "smtp"}, "SMTP_PORT"),
+        ({"SMTP_PORT": "70000"}, "SMTP_PORT"),
+        ({"SMTP_FROM": ""}, "SMTP_FROM"),
+        ({"SMTP_STARTTLS": "maybe"}, "SMTP_STARTTLS"),
+        ({"SMTP_USERNAME": "bot"}, "SMTP_USERNAME and SMTP_PASSWORD"),
+    ],
+)
+def test_bad_smtp_settings_stop_the_bot_with_the_variable_named(changes, named):
+    from config import ConfigError
+
+    with pytest.raises(ConfigError, match=named):
+        Settings.from_mapping({**BASE, **changes})
+
+
+def test_smtp_settings_are_read_and_the_password_stays_out_of_the_text_form():
+    settings = Settings.from_mapping(
+        {**BASE, "SMTP_PORT": "465", "SMTP_USERNAME": "bot", "SMTP_PASSWORD": "hunter2", "SMTP_STARTTLS": "no"}
+    )
+    assert (settings.smtp_host, settings.smtp_port, settings.smtp_starttls) == ("mail.example.org", 465, False)
+    assert "hunter2" not in repr(settings)
+    assert Settings.from_mapping({"DISCORD_BOT_TOKEN": "t"}).smtp_host is None
