@@ -52,6 +52,7 @@ bench: install-dev
 	$(BIN)/python -m bench.rsvp_race
 	$(BIN)/python -m bench.shard_jobs
 	$(BIN)/python -m bench.restart_recovery
+	$(BIN)/python -m bench.roster_import
 
 clean:
 	rm -rf $(VENV) .venv-ci .pytest_cache .ruff_cache

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -45,6 +45,14 @@ class Settings:
     shard_ids: tuple[int, ...] | None = None
     # Set: PostgreSQL at this URL, and `database_path` is unused. Shown without its password.
     database_url: str | None = field(default=None, repr=False)
+
+    # Verification e-mails (optional): without SMTP_HOST the tokens only come back as a CSV.
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
+    smtp_from: str | None = None
+    smtp_starttls: bool = True
 
     def __repr__(self) -> str:
         shown = [f"{item.name}={getattr(self, item.name)!r}" for item in fields(self) if item.repr]
@@ -122,6 +130,7 @@ class Settings:
             shard_count=shard_count,
             shard_ids=shard_ids,
             database_url=database_url,
+            **_smtp_settings(get),
         )
 
 
@@ -179,3 +188,48 @@ def _postgres_url(raw: str) -> str:
             f"{POSTGRES_URL_EXAMPLE}, or leave DATABASE_URL empty to use SQLite at DATABASE_PATH."
         )
     return raw
+
+
+SMTP_BOOLEANS = {
+    "1": True,
+    "true": True,
+    "yes": True,
+    "on": True,
+    "0": False,
+    "false": False,
+    "no": False,
+    "off": False,
+}
+
+
+def _smtp_settings(get: Callable[[str], str]) -> dict[str, object]:
+    """SMTP_* for the verification e-mails; all optional, checked only when SMTP_HOST is set."""
+    host = get("SMTP_HOST")
+    if not host:
+        return {}
+    raw_port = get("SMTP_PORT") or "587"
+    if not (raw_port.isascii() and raw_port.isdigit()) or not 0 < int(raw_port) < 65536:
+        raise ConfigError(f"SMTP_PORT={raw_port!r} is not a port: use a number such as 587 (STARTTLS) or 465 (TLS).")
+    sender = get("SMTP_FROM")
+    if not sender or "@" not in sender:
+        raise ConfigError(
+            "SMTP_FROM is not set to an address: with SMTP_HOST set, the verification e-mails need a sender, "
+            "such as SMTP_FROM=rollcall@example.org."
+        )
+    raw_starttls = get("SMTP_STARTTLS").lower() or "true"
+    if raw_starttls not in SMTP_BOOLEANS:
+        raise ConfigError(f"SMTP_STARTTLS={get('SMTP_STARTTLS')!r} is not valid: use true or false.")
+    username = get("SMTP_USERNAME") or None
+    password = get("SMTP_PASSWORD") or None
+    if (username is None) != (password is None):
+        raise ConfigError(
+            "SMTP_USERNAME and SMTP_PASSWORD go together: set both, or neither for a server without login."
+        )
+    return {
+        "smtp_host": host,
+        "smtp_port": int(raw_port),
+        "smtp_username": username,
+        "smtp_password": password,
+        "smtp_from": sender,
+        "smtp_starttls": SMTP_BOOLEANS[raw_starttls],
+    }

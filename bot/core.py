@@ -35,6 +35,7 @@ from storage.meta import MetaRepository
 from storage.outbox import OutboxRepository
 from storage.postgres import redact_url
 from storage.presets import PresetRepository
+from storage.verification import VerificationRepository
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,7 @@ EXTENSIONS = (
     "cogs.events",
     "cogs.me",
     "cogs.presets",
+    "cogs.verification",
 )
 
 # Discord answers a command sync for a server the application is not in with 403 / 50001.
@@ -84,6 +86,7 @@ class Rollcall(commands.Bot):
     outbox: OutboxRepository
     delivery: Delivery
     tracked_posts: TrackedPosts
+    verification: VerificationRepository
 
     def __init__(self, settings: Settings, *, clock: Clock | None = None, **client_options: Any) -> None:
         # discord.py's own switches for its start-up notice about missing voice libraries:
@@ -124,6 +127,7 @@ class Rollcall(commands.Bot):
         self.event_reviews = ReviewRepository(self.db)
         self.event_slots = EventSlotRepository(self.db, self.audit)
         self.presets = PresetRepository(self.db, self.audit)
+        self.verification = VerificationRepository(self.db, self.audit)
         self.delivery = Delivery(self, self.outbox, self.guild_configs, self.jobs, self.clock)
         self.tracked_posts = TrackedPosts(self.delivery)
 

@@ -200,7 +200,22 @@ class Config(commands.Cog):
         updated = await self.configs.update(
             interaction.guild_id, changes, actor_id=interaction.user.id, now=self.clock.now()
         )
-        await send_reply(interaction, f"Saved {len(changes)} setting(s).", embed=config_embed(updated))
+        text = f"Saved {len(changes)} setting(s)."
+        if verification_channel is not None:
+            text += await self._post_verify_panel(interaction, verification_channel)
+        await send_reply(interaction, text, embed=config_embed(updated))
+
+    @staticmethod
+    async def _post_verify_panel(interaction: Interaction, channel: discord.TextChannel) -> str:
+        """The verification channel holds the persistent Verify button (cogs/verification)."""
+        verification = interaction.client.get_cog("Verification")
+        if verification is None:
+            return ""
+        shown = await verification.gate.post_panel(channel.guild.id, channel.id)  # type: ignore[attr-defined]
+        if shown is not None and shown.delivered:
+            return f" The Verify button is posted in {channel.mention}."
+        reason = shown.explain() if shown is not None else ""
+        return f" I couldn't post the Verify button in {channel.mention}: {reason}"
 
     @staticmethod
     def _ensure_admin_channel_fits(

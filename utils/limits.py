@@ -31,6 +31,8 @@ GRACE = Limit(0, 60, "seconds")
 LATE_AFTER = Limit(0, 24 * 60, "minutes")
 ROLL_CALL_DURATION = Limit(1, 24 * 60, "minutes")
 VERIFICATION_TIMEOUT = Limit(1, 7 * 24 * 60, "minutes")
+# How long a roster token works after `/verify import` or `/verify refresh`.
+TOKEN_EXPIRY_DAYS = Limit(1, 365, "days")
 REMINDER_MINUTES = Limit(1, 4 * 7 * 24 * 60, "minutes")
 MAX_REMINDER_OFFSETS = 5
 # Wrong or expired codes after which a member is locked out of a roll call.

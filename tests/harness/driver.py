@@ -159,3 +159,17 @@ class Harness(InteractionPayloads):
         """Run a slash command in the member's DM with the bot."""
         user = self.member(user) if isinstance(user, str) else user
         return await self.dispatch(self.dm_command_payload(qualified_name, user=user))
+
+    async def dm_click(
+        self, message: JsonObject | Sent, custom_id: str, *, user: discord.Member | str
+    ) -> InteractionResult:
+        """Click a button on a message the bot sent the member by DM."""
+        user = self.member(user) if isinstance(user, str) else user
+        return await self.dispatch(self.dm_component_payload(message, custom_id, user=user))
+
+    async def dm_submit_modal(
+        self, modal: JsonObject, values: dict[str, str], *, user: discord.Member | str
+    ) -> InteractionResult:
+        """Submit a modal the bot opened in the member's DM."""
+        user = self.member(user) if isinstance(user, str) else user
+        return await self.dispatch(self.dm_modal_payload(modal, values, user=user))

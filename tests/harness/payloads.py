@@ -327,9 +327,24 @@ class InteractionPayloads:
         for depth in range(len(parts) - 1, 0, -1):
             options = [{"name": parts[depth], "type": 1 if depth == len(parts) - 1 else 2, "options": options}]
         return {
+            **self._dm_base(interaction_id, token, APPLICATION_COMMAND, user, channel_id),
+            "data": {
+                "id": str(self.discord.next_id()),
+                "name": parts[0],
+                "type": 1,
+                "options": options,
+            },
+        }
+
+    def _dm_base(
+        self, interaction_id: int, token: str, interaction_type: int, user: discord.abc.User, channel_id: int
+    ) -> JsonObject:
+        """What every interaction in the member's DM with the bot carries (context 1, BOT_DM):
+        `user` instead of `member`, no guild_id, a channel of type 1."""
+        return {
             "id": str(interaction_id),
             "application_id": str(APP_ID),
-            "type": APPLICATION_COMMAND,
+            "type": interaction_type,
             "token": token,
             "version": 1,
             "channel_id": str(channel_id),
@@ -341,10 +356,39 @@ class InteractionPayloads:
             "entitlements": [],
             "authorizing_integration_owners": {"0": "0"},
             "context": BOT_DM,
-            "data": {
-                "id": str(self.discord.next_id()),
-                "name": parts[0],
-                "type": 1,
-                "options": options,
-            },
         }
+
+    def dm_component_payload(self, message: JsonObject | Sent, custom_id: str, *, user: discord.abc.User) -> JsonObject:
+        """A click on a button of a message the bot sent to the member by DM."""
+        stored = self._stored(message)
+        channel_id = int(stored["channel_id"])
+        if self.discord.dm_channels.get(channel_id) != user.id:
+            raise ImpossibleInteraction(f"that message is not in {user}'s DM with the bot")
+        component = find_component(stored.get("components") or [], custom_id)
+        if component is None or component["type"] != 2:
+            offered = list(iter_custom_ids(stored.get("components") or []))
+            raise AssertionError(f"{custom_id!r} is not a button on that message; it has {offered}")
+        interaction_id, token = self._open_interaction(
+            MESSAGE_COMPONENT, channel_id, source_message_id=int(stored["id"])
+        )
+        payload = self._dm_base(interaction_id, token, MESSAGE_COMPONENT, user, channel_id)
+        payload["message"] = stored
+        payload["data"] = {"custom_id": custom_id, "component_type": 2}
+        self.discord.original_messages[interaction_id] = int(stored["id"])
+        return payload
+
+    def dm_modal_payload(self, modal: JsonObject, values: dict[str, str], *, user: discord.abc.User) -> JsonObject:
+        """The submit of a modal the bot opened in the member's DM (from a DM button)."""
+        rows = modal_submission(modal, values)
+        channel_id = self.discord.dm_channel_id(user.id)
+        source_id = self.discord.ledger.modal_sources.get(modal.get("custom_id", ""))
+        source = self.discord.messages.get(source_id) if source_id else None
+        interaction_id, token = self._open_interaction(
+            MODAL_SUBMIT, channel_id, source_message_id=source_id if source else None
+        )
+        payload = self._dm_base(interaction_id, token, MODAL_SUBMIT, user, channel_id)
+        payload["data"] = {"custom_id": modal["custom_id"], "components": rows}
+        if source is not None:
+            payload["message"] = source
+            self.discord.original_messages[interaction_id] = int(source["id"])
+        return payload
