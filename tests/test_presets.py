@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from storage.errors import UniqueViolation
 from tests.test_events_create import configure
 
 
@@ -166,12 +167,12 @@ async def test_the_same_name_is_free_in_another_guild(configured, clock):
 async def test_the_unique_index_itself_refuses_an_ascii_case_twin(configured):
     h = configured
     await made(h, "Raid")
-    from storage.errors import UniqueViolation
+    now = h.bot.clock.now()
 
     with pytest.raises(UniqueViolation):
         await h.bot.db.execute(
-            "INSERT INTO preset (guild_id, name, created_by, created_at, updated_at) VALUES (?, 'rAiD', 1, 'x', 'x')",
-            (h.guild.id,),
+            "INSERT INTO preset (guild_id, name, created_by, created_at, updated_at) VALUES (?, 'rAiD', 1, ?, ?)",
+            (h.guild.id, now, now),
         )
 
 
