@@ -16,6 +16,7 @@ import aiohttp
 import discord
 
 from bot import Rollcall, create_bot
+from bot.heap import freeze_heap_at_ready
 from bot.heartbeat import STALE_AFTER, heartbeat_age, heartbeat_path
 from config import ConfigError, Settings
 from storage.backup import BackupFailed, backup_sqlite_file
@@ -79,6 +80,7 @@ async def run(bot: Rollcall) -> None:
     """Open the database, then log in and serve until the bot stops or a signal arrives.
 
     Storage comes first so that a bad DATABASE_PATH is reported before Discord is contacted."""
+    freeze_heap_at_ready(bot)
     async with bot:
         await bot.open_storage()
         await serve_until_signalled(bot.start(bot.settings.token), bot.close)

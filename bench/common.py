@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 import discord
 
 from bot.clock import ManualClock
+from bot.heap import freeze_heap_at_ready
 from config import Settings
 from storage.attendance import AttendanceSession
 from tests.harness import FakeDiscord, Harness, UserSpec, World, boot_bot, shutdown_bot
@@ -213,7 +214,7 @@ async def boot_hall(
     world.add_users(
         UserSpec(f"student{student_id - STUDENT_ID_BASE:05d}", student_id, ("Student",)) for student_id in student_ids
     )
-    bot, h = await boot_bot(settings, side, world, clock)
+    bot, h = await boot_bot(settings, side, world, clock, prepare=freeze_heap_at_ready)
     config = await h.command(
         "config set", user="admin", attendance_channel=h.channel("attendance"), admin_channel=h.channel("admin")
     )

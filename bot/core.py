@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import hashlib
 import importlib
 import json
@@ -40,7 +39,6 @@ from storage.verification import VerificationRepository
 log = logging.getLogger(__name__)
 
 # The collector's thresholds while connected; see `on_ready`.
-GC_THRESHOLDS = (2_000, 5, 100)
 
 EXTENSIONS = (
     "cogs.config",
@@ -239,18 +237,6 @@ class Rollcall(commands.Bot):
     async def on_ready(self) -> None:
         log.info("Connected as %s (%s) to %d guilds", self.user, self.user.id if self.user else "?", len(self.guilds))
         self.jobs.resume()
-        # The guilds, channels and members cached by now live as long as the connection (a
-        # hall of 20,000 members is most of the heap). Frozen, they are no longer rescanned by
-        # every full collection during a burst. A new READY replaces the cache: unfreeze first
-        # so the old one can be collected.
-        gc.unfreeze()
-        gc.collect()
-        gc.freeze()
-        # Each /here in flight keeps ~35 tracked objects alive until it is answered, so a burst
-        # grows the heap faster than CPython's default (700, 10, 10) expects: a 20,000-member hall
-        # then paid 5 full collections (1.4 s, up to 400 ms each) during the burst. With these it
-        # pays none, and young collections stay under ~5 ms (bench/here_burst.py).
-        gc.set_threshold(*GC_THRESHOLDS)
 
     async def run_due_jobs(self) -> None:
         """Run, once, every scheduled action due at the clock's now (the scheduler's own path)."""

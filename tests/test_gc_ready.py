@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.core import GC_THRESHOLDS
-from tests.harness import DEFAULT_USERS, Harness, UserSpec, World
+from bot.heap import GC_THRESHOLDS, freeze_heap_at_ready
+from tests.harness import DEFAULT_USERS, UserSpec, World, boot_bot, shutdown_bot
 
 HALL_SIZE = 200
 HALL_ID_BASE = 1_300_000_000_000_000_000
@@ -30,9 +30,13 @@ def world(restored_gc: None) -> World:
     return World(users=[*DEFAULT_USERS, *hall])
 
 
-async def test_members_that_arrive_with_the_guild_are_frozen_at_ready(h: Harness) -> None:
-    # Frozen objects are out of every generation the collector scans.
-    scanned = {id(obj) for obj in gc.get_objects()}
-    assert id(h.member("hall000")) not in scanned
-    assert id(h.guild) not in scanned
-    assert gc.get_threshold() == GC_THRESHOLDS
+async def test_members_that_arrive_with_the_guild_are_frozen_at_ready(settings, discord_side, world, clock) -> None:
+    bot, h = await boot_bot(settings, discord_side, world, clock, prepare=freeze_heap_at_ready)
+    try:
+        # Frozen objects are out of every generation the collector scans.
+        scanned = {id(obj) for obj in gc.get_objects()}
+        assert id(h.member("hall000")) not in scanned
+        assert id(h.guild) not in scanned
+        assert gc.get_threshold() == GC_THRESHOLDS
+    finally:
+        await shutdown_bot(bot)

@@ -8,6 +8,7 @@ exit status, its stderr is captured); only the checks that need a real process e
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import shutil
@@ -25,6 +26,7 @@ from discord.http import Route
 
 import main
 from bot import create_bot
+from bot.heap import GC_THRESHOLDS
 from config import ConfigError, Settings
 from tests.harness import private
 from tests.harness.server import APPLICATION_ID, JOINED_GUILD_ID, DiscordServer
@@ -125,6 +127,7 @@ async def stop(bot: discord.Client, runner: asyncio.Task[None]) -> None:
 async def test_start_logs_in_syncs_commands_connects_and_stops_cleanly(discord_server, tmp_path, caplog):
     caplog.set_level(logging.INFO)
     bot = create_bot(Settings(token="a.good.token", database_path=tmp_path / "rollcall.db"))
+    thresholds_before = gc.get_threshold()
     runner = await serve_until_ready(bot)
     try:
         assert discord_server.calls[:3] == [
@@ -141,7 +144,15 @@ async def test_start_logs_in_syncs_commands_connects_and_stops_cleanly(discord_s
         assert intents.guilds and intents.members
         assert bot.get_guild(JOINED_GUILD_ID) is not None
         assert bot.jobs._scheduler.running
+        # main.run sets the process's collector up at READY (bot/heap.py).
+        for _ in range(100):
+            if gc.get_threshold() == GC_THRESHOLDS:
+                break
+            await asyncio.sleep(0)
+        assert gc.get_threshold() == GC_THRESHOLDS
     finally:
+        gc.unfreeze()
+        gc.set_threshold(*thresholds_before)
         await stop(bot, runner)
     assert runner.result() is None
     assert bot.is_closed()

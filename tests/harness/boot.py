@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import discord
@@ -54,6 +54,7 @@ async def boot_bot(
     clock: Clock,
     *,
     bot_class: type[discord.Client] | None = None,
+    prepare: Callable[[discord.Client], None] | None = None,
 ) -> tuple[discord.Client, Harness]:
     """Build a bot with `create_bot` and start it against the fake Discord.
 
@@ -64,10 +65,14 @@ async def boot_bot(
     empty cache; only then does the gateway send READY and the server's GUILD_CREATE.
 
     `bot_class` builds the bot instead of `create_bot`: dpytest refuses an `AutoShardedBot`, so
-    shard tests boot the unsharded class with the shard settings, whose job filter is the same."""
+    shard tests boot the unsharded class with the shard settings, whose job filter is the same.
+    `prepare` runs on the new bot first, as `main.run` prepares the process's one bot (the
+    benches pass `bot.heap.freeze_heap_at_ready`)."""
     from bot import create_bot
 
     bot = bot_class(settings, clock=clock) if bot_class is not None else create_bot(settings, clock=clock)  # type: ignore[call-arg]
+    if prepare is not None:
+        prepare(bot)
     await private.run_library_setup(bot)
     dpytest.configure(bot, guilds=0, text_channels=0, voice_channels=0, members=0)
     state = private.connection_state(bot)
