@@ -3,19 +3,20 @@ runs exactly once.
 
 A first bot seeds 500 upcoming events across 100 guilds through the events repository and the
 cog's own planning, so the database holds 1,000 future reminders (the default 60 and 10
-minutes) plus each event's start and end flips and its missed-attendance check. When the
-recurring-series table exists (the lifecycle's second half), 200 series are counted as well;
-without it the line says `"series": 0`. The bot is closed; a new one starts on the same file,
-and `rebuild_ms` runs from the start of its boot until every pending row has its job. Then the
-clock advances in 5-minute steps past the last event, calling `run_due_jobs()` each step, with
-one more restart half-way. Prints one JSON line:
+minutes) plus each event's start and end flips and its missed-attendance check; 200 of the
+events start a daily series of two occurrences, whose second is created when the first ends.
+The bot is closed; a new one starts on the same file, and `rebuild_ms` runs from the start of
+its boot until every pending row has its job. Then the clock advances in 5-minute steps past the
+last event, calling `run_due_jobs()` each step, with one more restart half-way. Prints one JSON
+line:
 
     {"jobs": …, "rebuild_ms": …, "fired": …, "fired_twice": 0, "missed": 0, …}
 
-`jobs`: timer jobs scheduled after the restart; `fired`: rows that ran (reminders, flips and
-missed-attendance checks); `fired_twice`: reminders posted or DM'd more than once;
-`missed`: rows never run, or reminders whose post or DM never came. Targets: rebuild_ms < 2000,
-fired_twice 0, missed 0.
+`jobs`: timer and series jobs scheduled after the restart; `fired`: rows that ran (reminders,
+flips and missed-attendance checks of the seeded events) plus series that created their next
+occurrence; `fired_twice`: reminders posted or DM'd more than once, and occurrences created more
+than once; `missed`: rows never run, reminders whose post or DM never came, and series that never
+created their next occurrence. Targets: rebuild_ms < 2000, fired_twice 0, missed 0.
 
     python -m bench.restart_recovery [--guilds 100] [--events-per-guild 5]
 """
@@ -36,21 +37,15 @@ from typing import Any
 from bench.common import START, ErrorCount, FakeDiscord, shutdown_bot
 from bot.clock import ManualClock
 from cogs.events.reminders import TIMER_JOB
+from cogs.events.series import SERIES_JOB, RepeatPlan
 from config import Settings
 from tests.harness import World, boot_bot
 from tests.harness.private import install_webhook_handler
 
 GUILD_BASE = 1_300_000_000_000_000_000
 STEP = timedelta(minutes=5)
-SERIES_TABLES = ("event_series",)
 SERIES_WANTED = 200
-
-
-async def has_series_table(bot: Any) -> bool:
-    found = await bot.db.fetch_value(
-        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?", (SERIES_TABLES[0],)
-    )
-    return bool(found)
+TWICE_DAILY = RepeatPlan(rule="daily", every_days=None, until_day=None, max_count=2)
 
 
 async def seed(bot: Any, h: Any, guilds: int, per_guild: int) -> list[int]:
@@ -79,6 +74,9 @@ async def seed(bot: Any, h: Any, guilds: int, per_guild: int) -> list[int]:
         for user_id in going:
             await bot.events.set_rsvp(event.id, user_id, "going", now=START)
         await events_cog.plan_event_timers(event)
+        if index < SERIES_WANTED:
+            # Each series has two occurrences: the second is created, once, when this one ends.
+            await events_cog.start_series(event, TWICE_DAILY, timezone="UTC", now=START)
         event_ids.append(event.id)
     return event_ids
 
@@ -95,17 +93,19 @@ async def run(guilds: int, per_guild: int) -> dict[str, Any]:
         bot, h = await boot_bot(settings, side, world, clock)
         try:
             event_ids = await seed(bot, h, guilds, per_guild)
-            series = SERIES_WANTED if await has_series_table(bot) else 0
         finally:
             await shutdown_bot(bot)
 
+        seeded = set(event_ids)
         began = time.perf_counter()
         bot, h = await boot_bot(settings, side, world, clock)
         rebuild_ms = (time.perf_counter() - began) * 1000
         pending = [timer for timer, _ in await bot.event_reminders.list_pending()]
         scheduled = {job for job in bot.jobs.job_ids() if job.startswith(f"{TIMER_JOB}:")}
-        jobs = len(scheduled)
+        series_jobs = {job for job in bot.jobs.job_ids() if job.startswith(f"{SERIES_JOB}:")}
+        jobs = len(scheduled) + len(series_jobs)
         unscheduled = sum(1 for timer in pending if f"{TIMER_JOB}:{timer.id}" not in scheduled)
+        unscheduled += SERIES_WANTED - len(series_jobs)
         last = max(timer.due_at for timer in pending)
         half_way = clock.now() + (last - clock.now()) / 2
         restarted = False
@@ -118,7 +118,15 @@ async def run(guilds: int, per_guild: int) -> dict[str, Any]:
                     await shutdown_bot(bot)
                     bot, h = await boot_bot(settings, side, world, clock)
                     restarted = True
-            rows = await bot.db.fetch_all("SELECT kind, fired_at, outcome FROM event_timer")
+            rows = [
+                row
+                for row in await bot.db.fetch_all("SELECT event_id, kind, fired_at, outcome FROM event_timer")
+                if row["event_id"] in seeded
+            ]
+            occurrences = Counter(
+                row["series_id"]
+                for row in await bot.db.fetch_all("SELECT series_id FROM event WHERE series_id IS NOT NULL")
+            )
         finally:
             await shutdown_bot(bot)
     logging.getLogger().removeHandler(errors)
@@ -147,18 +155,23 @@ async def run(guilds: int, per_guild: int) -> dict[str, Any]:
         for user_id in (h.member("student").id, h.member("student2").id)
     )
     kinds = Counter(row["kind"] for row in ran)
+    # Each series was due once (its first occurrence ending): created its second, exactly once.
+    series_fired = sum(1 for count in occurrences.values() if count >= 2)
+    twice += sum(max(0, count - 2) for count in occurrences.values())
+    series_missed = SERIES_WANTED - series_fired
     return {
         "jobs": jobs,
         "rebuild_ms": round(rebuild_ms, 1),
-        "fired": len(ran),
+        "fired": len(ran) + series_fired,
         "fired_twice": twice,
-        "missed": never + short + unscheduled,
+        "missed": never + short + unscheduled + series_missed,
         "guilds": guilds,
         "events": len(event_ids),
         "reminders": kinds["reminder"],
         "status_flips": kinds["start"] + kinds["end"],
         "missed_attendance_checks": kinds["missed"],
-        "series": series,
+        "series": SERIES_WANTED,
+        "series_occurrences_created": series_fired,
         "errors": errors.count,
     }
 
