@@ -3,7 +3,6 @@ persistent page buttons of `/attendance sessions`."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -11,6 +10,7 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot.checks import ensure_staff
+from bot.pages import PageButton
 from bot.tree import GuardedItem, RollcallView
 from storage.attendance import AttendanceRecord, AttendanceRepository, AttendanceSession, SessionSummary
 from utils.csv_export import build_csv
@@ -112,26 +112,14 @@ def sessions_page_embed(summaries: list[SessionSummary], *, page: int, pages: in
 
 
 class SessionsPageButton(
-    GuardedItem, discord.ui.DynamicItem[discord.ui.Button], template=r"rollcall:attendance:sessions:(?P<page>\d+)"
+    PageButton,
+    GuardedItem,
+    discord.ui.DynamicItem[discord.ui.Button],
+    template=r"rollcall:attendance:sessions:(?P<page>\d+)",
 ):
     """Previous/next page of `/attendance sessions`; survives restarts (the page is in the id)."""
 
-    def __init__(self, page: int, *, label: str, disabled: bool = False) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label=label,
-                style=discord.ButtonStyle.secondary,
-                custom_id=f"rollcall:attendance:sessions:{page}",
-                disabled=disabled,
-            )
-        )
-        self.page = page
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Button, match: re.Match[str], /
-    ) -> SessionsPageButton:
-        return cls(int(match["page"]), label=item.label or "Page")
+    custom_id_prefix = "rollcall:attendance:sessions"
 
     async def run(self, interaction: Interaction) -> None:
         await ensure_staff(interaction, organizers_allowed=True)

@@ -4,13 +4,13 @@ nothing typed is lost), the confirm step of `/preset delete`, and the persistent
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 import discord
 
 from bot.checks import ensure_staff
+from bot.pages import PageButton
 from bot.tree import GuardedItem, RollcallModal, RollcallView
 from storage.presets import Preset, PresetRepository
 from utils.limits import PRESET_DESCRIPTION, PRESET_NAME
@@ -171,26 +171,11 @@ async def render_list_page(
 
 
 class PresetsPageButton(
-    GuardedItem, discord.ui.DynamicItem[discord.ui.Button], template=r"rollcall:preset:list:(?P<page>\d+)"
+    PageButton, GuardedItem, discord.ui.DynamicItem[discord.ui.Button], template=r"rollcall:preset:list:(?P<page>\d+)"
 ):
     """Previous/next page of `/preset list`; the page is in the custom id, so it survives restarts."""
 
-    def __init__(self, page: int, *, label: str, disabled: bool = False) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label=label,
-                style=discord.ButtonStyle.secondary,
-                custom_id=f"rollcall:preset:list:{page}",
-                disabled=disabled,
-            )
-        )
-        self.page = page
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Button, match: re.Match[str], /
-    ) -> PresetsPageButton:
-        return cls(int(match["page"]), label=item.label or "Page")
+    custom_id_prefix = "rollcall:preset:list"
 
     async def run(self, interaction: Interaction) -> None:
         await ensure_staff(interaction, organizers_allowed=True)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot.checks import ensure_staff
+from bot.pages import PageButton
 from bot.tree import GuardedItem, RollcallModal, RollcallView
 from storage.verification import Deadline
 from utils.roster import MAX_EMAIL
@@ -133,26 +134,11 @@ def status_embed(deadlines: list[Deadline], *, page: int, pages: int, total: int
 
 
 class StatusPageButton(
-    GuardedItem, discord.ui.DynamicItem[discord.ui.Button], template=r"rollcall:verify:status:(?P<page>\d+)"
+    PageButton, GuardedItem, discord.ui.DynamicItem[discord.ui.Button], template=r"rollcall:verify:status:(?P<page>\d+)"
 ):
     """Previous/next page of `/verify status`; the page is in the id, so it survives restarts."""
 
-    def __init__(self, page: int, *, label: str, disabled: bool = False) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label=label,
-                style=discord.ButtonStyle.secondary,
-                custom_id=f"rollcall:verify:status:{page}",
-                disabled=disabled,
-            )
-        )
-        self.page = page
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Button, match: re.Match[str], /
-    ) -> StatusPageButton:
-        return cls(int(match["page"]), label=item.label or "Page")
+    custom_id_prefix = "rollcall:verify:status"
 
     async def run(self, interaction: Interaction) -> None:
         await ensure_staff(interaction, organizers_allowed=False)
