@@ -378,12 +378,15 @@ def test_make_accepts_python_3_11(tmp_path):
 # ---- the README's invite ------------------------------------------------------------------------
 
 
-def test_the_invite_asks_only_for_the_permissions_roll_calls_use():
+def test_the_invite_asks_for_each_features_permissions_and_no_others():
     readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
-    needed = discord.Permissions(
+    posting = discord.Permissions(
         view_channel=True, send_messages=True, embed_links=True, attach_files=True, read_message_history=True
     )
-    assert f"permissions={needed.value}" in readme
-    assert f"permissions integer `{needed.value}`" in readme
-    for later in ("Manage Roles", "Kick Members", "Manage Events"):
-        assert later in readme
+    every_feature = discord.Permissions(posting.value)
+    every_feature.update(manage_roles=True, kick_members=True, create_events=True)
+    assert f"permissions integer `{posting.value}`" in readme
+    assert f"permissions={every_feature.value}" in readme
+    assert f"`{every_feature.value}`" in readme
+    for extra in ("Manage Roles", "Kick Members", "Create Events"):
+        assert extra in readme
