@@ -31,6 +31,8 @@ T = TypeVar("T")
 STUDENT_ID_BASE = 1_250_000_000_000_000_000
 
 __all__ = [
+    "POLL_SECONDS",
+    "RESPONSE_TIMEOUT_SECONDS",
     "START",
     "STUDENT_ID_BASE",
     "BenchBot",
@@ -40,9 +42,12 @@ __all__ = [
     "Harness",
     "LoopProbe",
     "boot_hall",
+    "burst_latencies_ms",
     "current_code",
     "install_no_op_submission_write",
+    "percentile",
     "shutdown_bot",
+    "wait_for_responses",
 ]
 
 
@@ -70,6 +75,43 @@ def install_no_op_submission_write(bot: discord.Client) -> None:
         return await work(nothing_written)
 
     bot.db.write_batch = write_nothing  # type: ignore[attr-defined]
+
+
+# How long a bench waits for every recorded response, polling the fake Discord's record.
+RESPONSE_TIMEOUT_SECONDS = 120.0
+POLL_SECONDS = 0.005
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
+    return ordered[index]
+
+
+async def wait_for_responses(side: FakeDiscord, expected: int) -> None:
+    """Until the fake Discord recorded `expected` initial responses in all, or the timeout."""
+    deadline = time.perf_counter() + RESPONSE_TIMEOUT_SECONDS
+    while len(side.response_times) < expected and time.perf_counter() < deadline:
+        await asyncio.sleep(POLL_SECONDS)
+
+
+async def burst_latencies_ms(h: Harness, side: FakeDiscord, payloads: list[dict[str, Any]]) -> list[float]:
+    """Hand every payload to discord.py's parser at one instant, without yielding (a burst
+    already buffered on the gateway socket), and return each answered interaction's latency
+    from that instant to its recorded initial response."""
+    interaction_ids = [int(payload["id"]) for payload in payloads]
+    expected = len(side.response_times) + len(payloads)
+    arrival = time.perf_counter()
+    for payload in payloads:
+        h.dispatch_nowait(payload)
+    await wait_for_responses(side, expected)
+    await h.idle()
+    return [
+        (side.response_times[interaction_id] - arrival) * 1000
+        for interaction_id in interaction_ids
+        if interaction_id in side.response_times
+    ]
 
 
 class ErrorCount(logging.Handler):

@@ -44,7 +44,9 @@ from bench.common import (
     LoopProbe,
     boot_hall,
     install_no_op_submission_write,
+    percentile,
     shutdown_bot,
+    wait_for_responses,
 )
 from tests.postgres_server import EmbeddedPostgres
 
@@ -52,16 +54,7 @@ PACED_RATE_PER_SECOND = 2500
 # A small burst first, not reported, so that no measured run pays the process's first calls
 # (lazy imports, caches); otherwise whichever run comes first looks slower.
 WARM_UP_STUDENTS = 500
-RESPONSE_TIMEOUT_SECONDS = 120.0
-POLL_SECONDS = 0.005
 ACCEPTED_MARK = "marked **present**"
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
-    return ordered[index]
 
 
 async def dispatch_all_at_once(hall_dispatch: Any, payloads: list[dict[str, Any]], probe: LoopProbe) -> list[float]:
@@ -114,9 +107,7 @@ async def run_model(
                 arrivals = await dispatch_all_at_once(hall.harness.dispatch_nowait, payloads, probe)
             else:
                 arrivals = await dispatch_paced(hall.harness.dispatch_nowait, payloads, PACED_RATE_PER_SECOND)
-            deadline = time.perf_counter() + RESPONSE_TIMEOUT_SECONDS
-            while len(side.response_times) < expected_responses and time.perf_counter() < deadline:
-                await asyncio.sleep(POLL_SECONDS)
+            await wait_for_responses(side, expected_responses)
             await hall.bot.attendance.flush()
             await probe.stop()
             gc_pauses.stop()

@@ -30,22 +30,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import START, ErrorCount, FakeDiscord, shutdown_bot
+from bench.common import START, ErrorCount, FakeDiscord, burst_latencies_ms, percentile, shutdown_bot
 from bot.clock import ManualClock
 from config import Settings
 from tests.harness import UploadedFile, World, boot_bot
 from tests.harness.private import install_webhook_handler
 
-RESPONSE_TIMEOUT_SECONDS = 120.0
-POLL_SECONDS = 0.005
 EMAIL_INPUT = "rollcall:verify:email"
 TOKEN_INPUT = "rollcall:verify:token"
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
-    return ordered[index]
 
 
 def peak_rss_mb() -> float:
@@ -108,21 +100,7 @@ async def run(rows: int, members: int) -> dict[str, Any]:
                 )
                 for i, (member, modal) in enumerate(zip(joined, modals, strict=True))
             ]
-            interaction_ids = [int(submit["id"]) for submit in submits]
-            expected = len(side.response_times) + len(submits)
-
-            arrival = time.perf_counter()
-            for submit in submits:
-                h.dispatch_nowait(submit)
-            deadline = time.perf_counter() + RESPONSE_TIMEOUT_SECONDS
-            while len(side.response_times) < expected and time.perf_counter() < deadline:
-                await asyncio.sleep(POLL_SECONDS)
-            await h.idle()
-            latencies_ms = [
-                (side.response_times[interaction_id] - arrival) * 1000
-                for interaction_id in interaction_ids
-                if interaction_id in side.response_times
-            ]
+            latencies_ms = await burst_latencies_ms(h, side, submits)
             verified = int(await bot.db.fetch_value("SELECT count(*) FROM roster_entry WHERE verified_at IS NOT NULL"))
             role_id = h.role("Member").id
             with_role = sum(1 for member in joined if h.guild.get_member(member.id).get_role(role_id) is not None)

@@ -17,22 +17,13 @@ import asyncio
 import json
 import logging
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import ErrorCount, boot_hall, shutdown_bot
+from bench.common import ErrorCount, boot_hall, burst_latencies_ms, percentile, shutdown_bot
 from cogs.events.cog import REFRESH_JOB
 
-RESPONSE_TIMEOUT_SECONDS = 120.0
-POLL_SECONDS = 0.005
 MAX_REFRESH_ROUNDS = 100
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
-    return ordered[index]
 
 
 def post_fields(message: dict[str, Any]) -> dict[str, str]:
@@ -69,23 +60,9 @@ async def run(members: int, capacity: int) -> dict[str, Any]:
                 h.component_payload(post, custom_id, user=h.guild.get_member(member_id))
                 for member_id in hall.student_ids
             ]
-            interaction_ids = [int(payload["id"]) for payload in payloads]
             edits_before = sum(1 for sent in side.sent if sent.kind == "edit")
             errors.count = 0
-            expected = len(side.response_times) + len(payloads)
-
-            arrival = time.perf_counter()
-            for payload in payloads:
-                h.dispatch_nowait(payload)
-            deadline = time.perf_counter() + RESPONSE_TIMEOUT_SECONDS
-            while len(side.response_times) < expected and time.perf_counter() < deadline:
-                await asyncio.sleep(POLL_SECONDS)
-            await h.idle()
-            latencies_ms = [
-                (side.response_times[interaction_id] - arrival) * 1000
-                for interaction_id in interaction_ids
-                if interaction_id in side.response_times
-            ]
+            latencies_ms = await burst_latencies_ms(h, side, payloads)
 
             for _ in range(MAX_REFRESH_ROUNDS):
                 await hall.bot.run_due_jobs()
