@@ -4,8 +4,9 @@ How the package fits together:
 
 - `Events` is the one cog. It is assembled from mixins, each in its own module, whose commands
   are subcommands of the single `/event` group from cogs/events/group.py:
-  - `EventCoreCommands` (cogs/events/cog.py): /event create, /event attend, the RSVP clicks
-    and the coalesced post refresh;
+  - `EventCoreCommands` (cogs/events/cog.py): /event attend, the RSVP clicks and the
+    coalesced post refresh;
+  - `EventCreateCommands` (cogs/events/create.py): /event create (slash options, then a modal);
   - `EventManageCommands` (cogs/events/manage.py): /event info, attendees, edit, cancel, rsvp;
   - `EventListCommands` (cogs/events/listing.py): /event list, and `event_autocomplete`, the
     one autocomplete every `event` option uses;
@@ -45,6 +46,7 @@ from bot.tracked_post import TrackedPosts
 from cogs.events.buttons import RSVP_BUTTONS
 from cogs.events.calendar import EventCalendarCommands
 from cogs.events.cog import REFRESH_JOB, EventCoreCommands
+from cogs.events.create import EventCreateCommands
 from cogs.events.group import event_group
 from cogs.events.listing import EventListCommands, EventsPageButton
 from cogs.events.manage import EventManageCommands
@@ -68,6 +70,7 @@ if TYPE_CHECKING:
 
 class Events(
     EventCoreCommands,
+    EventCreateCommands,
     EventManageCommands,
     EventListCommands,
     EventSlotCommands,

@@ -38,21 +38,23 @@ class EditForm:
     location: str
 
     def typed_back(self) -> str:
-        def clean(text: str, limit: int) -> str:
-            return shorten(text.replace("`", "'"), limit)
+        return "Nothing was changed. What you typed (**Edit again** reopens the form with it):\n" + typed_block(self)
 
-        lines = [
-            f"Title: {clean(self.title, EVENT_TITLE.high)}",
-            f"Start: {clean(self.start, MAX_TEXT)}",
-            f"End: {clean(self.end, MAX_TEXT)}",
-            f"Location: {clean(self.location, EVENT_LOCATION.high)}",
-            f"Description: {clean(self.description, ECHO_DESCRIPTION)}",
-        ]
-        return (
-            "Nothing was changed. What you typed (**Edit again** reopens the form with it):\n```\n"
-            + "\n".join(lines)
-            + "\n```"
-        )
+
+def typed_block(form: EditForm) -> str:
+    """An event form's fields as typed, in a code block to copy back (a modal's text is lost once it closes)."""
+
+    def clean(text: str, limit: int) -> str:
+        return shorten(text.replace("`", "'"), limit)
+
+    lines = [
+        f"Title: {clean(form.title, EVENT_TITLE.high)}",
+        f"Start: {clean(form.start, MAX_TEXT)}",
+        f"End: {clean(form.end, MAX_TEXT)}",
+        f"Location: {clean(form.location, EVENT_LOCATION.high)}",
+        f"Description: {clean(form.description, ECHO_DESCRIPTION)}",
+    ]
+    return "```\n" + "\n".join(lines) + "\n```"
 
 
 class EditHandler(Protocol):
