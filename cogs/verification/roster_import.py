@@ -24,7 +24,7 @@ from bot.delivery import Target
 from bot.errors import InvalidInput
 from bot.mailer import Failure, Mail, Mailer
 from storage.verification import NewEntry, VerificationRepository
-from utils.csv_export import build_csv
+from utils.csv_export import build_csv, time_cells, time_header
 from utils.roster import MAX_FILE_BYTES, BadRow, RosterRefused, RosterRow, parse_roster, too_big_message
 from utils.text import shorten
 from utils.timefmt import discord_timestamp, utc_iso
@@ -45,7 +45,7 @@ INLINE_BAD_ROWS = 10
 TOKENS_FILE = "roster-tokens.csv"
 REPORT_FILE = "roster-errors.csv"
 MAIL_FAILURES_FILE = "email-failures.csv"
-TOKEN_HEADER = ("email", "name", "token", "expires_at")
+TOKEN_HEADER = ("email", "name", "token", *time_header("expires_at"))
 MESSAGE_BUDGET = 1_900
 
 
@@ -59,12 +59,13 @@ class Issued:
     expires_at: datetime
 
 
-def tokens_csv(issued: Sequence[Issued]) -> bytes:
-    return build_csv(TOKEN_HEADER, [(item.email, item.name, item.token, utc_iso(item.expires_at)) for item in issued])
+def tokens_csv(issued: Sequence[Issued], timezone: str) -> bytes:
+    rows = [(item.email, item.name, item.token, *time_cells(item.expires_at, timezone)) for item in issued]
+    return build_csv(TOKEN_HEADER, rows)
 
 
-def tokens_file(issued: Sequence[Issued]) -> discord.File:
-    return discord.File(io.BytesIO(tokens_csv(issued)), filename=TOKENS_FILE)
+def tokens_file(issued: Sequence[Issued], timezone: str) -> discord.File:
+    return discord.File(io.BytesIO(tokens_csv(issued, timezone)), filename=TOKENS_FILE)
 
 
 def token_mail(item: Issued, guild_name: str) -> Mail:
@@ -101,7 +102,9 @@ class RosterImport:
         self.mailer = mailer
         self._running: set[int] = set()
 
-    async def run(self, interaction: Interaction, file: discord.Attachment, expiry_days: int, mode: str) -> None:
+    async def run(
+        self, interaction: Interaction, file: discord.Attachment, expiry_days: int, mode: str, timezone: str
+    ) -> None:
         guild_id = interaction.guild_id or 0
         if file.size > MAX_FILE_BYTES:
             raise InvalidInput(too_big_message(file.size))
@@ -109,12 +112,18 @@ class RosterImport:
             raise InvalidInput("An import is already running in this server; wait for its report, then try again.")
         self._running.add(guild_id)
         try:
-            await self._run(interaction, guild_id, file, expiry_days, mode)
+            await self._run(interaction, guild_id, file, expiry_days, mode, timezone)
         finally:
             self._running.discard(guild_id)
 
     async def _run(
-        self, interaction: Interaction, guild_id: int, file: discord.Attachment, expiry_days: int, mode: str
+        self,
+        interaction: Interaction,
+        guild_id: int,
+        file: discord.Attachment,
+        expiry_days: int,
+        mode: str,
+        timezone: str,
     ) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
@@ -153,7 +162,7 @@ class RosterImport:
             len(bad),
         )
         bad.sort(key=lambda row: row.line)
-        files = [tokens_file(issued)] if issued else []
+        files = [tokens_file(issued, timezone)] if issued else []
         text = self._summary(file.filename, len(entries), updated, kept_verified, len(issued), expires_at)
         if bad:
             listed = bad_rows_text(bad)
