@@ -4,7 +4,6 @@ cogs/attendance/answers.py."""
 
 from __future__ import annotations
 
-import io
 from typing import TYPE_CHECKING
 
 import discord
@@ -15,7 +14,7 @@ from bot.checks import AUDIENCE_ORGANIZER, ensure_can_post, ensure_in_range, sta
 from bot.clock import Clock
 from bot.delivery import Delivery
 from bot.errors import InvalidInput, NotFound
-from bot.replies import send_reply
+from bot.replies import send_files, send_reply
 from bot.types import Interaction
 from cogs.attendance.answers import answer, channel_list
 from cogs.attendance.live import RollCalls, RollCallSettings
@@ -39,11 +38,6 @@ if TYPE_CHECKING:
     from bot.core import Rollcall
 
 STATUS_CHOICES = [app_commands.Choice(name=status, value=status) for status in RECORD_STATUSES]
-
-
-def csv_attachment(session: AttendanceSession, data: bytes) -> discord.File:
-    """A fresh file each time: a discord.File is consumed by the send that uploads it."""
-    return discord.File(io.BytesIO(data), filename=session_csv_name(session))
 
 
 class Attendance(commands.Cog):
@@ -271,12 +265,14 @@ class Attendance(commands.Cog):
             for session in open_sessions
         ]
         embed, lockouts_cut = status_embed(statuses)
-        files = []
-        if lockouts_cut:
-            config = await self.configs.get(interaction.guild_id)
-            data = lockouts_csv(statuses, config.timezone, self.roll_calls.display_name_in(interaction.guild_id))
-            files.append(discord.File(io.BytesIO(data), filename=LOCKOUTS_FILE))
-        await send_reply(interaction, embed=embed, files=files)
+        if not lockouts_cut:
+            await send_reply(interaction, embed=embed)
+            return
+        config = await self.configs.get(interaction.guild_id)
+        data = lockouts_csv(statuses, config.timezone, self.roll_calls.display_name_in(interaction.guild_id))
+        await send_files(
+            interaction, "Everyone locked out is in the attached file.", [(LOCKOUTS_FILE, data)], embed=embed
+        )
 
     def _channel_name(self, session: AttendanceSession) -> str:
         channel = self.bot.get_channel(session.channel_id)
@@ -363,5 +359,7 @@ class Attendance(commands.Cog):
         config = await self.configs.get(interaction.guild_id)
         await interaction.response.defer(ephemeral=True, thinking=True)
         counts = await self.sessions.count_statuses(target.id)
-        file = csv_attachment(target, await self.roll_calls.csv_bytes(target, config))
-        await send_reply(interaction, f"Roll call #{target.id}: {counts_line(counts)}", files=[file])
+        data = await self.roll_calls.csv_bytes(target, config)
+        await send_files(
+            interaction, f"Roll call #{target.id}: {counts_line(counts)}", [(session_csv_name(target), data)]
+        )

@@ -8,7 +8,6 @@ the interaction came from (`find_event`), so another server's event id reads as 
 
 from __future__ import annotations
 
-import io
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from discord import app_commands
 from bot.checks import AUDIENCE_ORGANIZER, ensure_staff, is_admin, is_organizer, staff_only
 from bot.delivery import Outcome
 from bot.errors import InvalidInput, NotAllowed
-from bot.replies import send_reply
+from bot.replies import send_files, send_reply
 from cogs.events.group import event_group
 from cogs.events.listing import event_autocomplete, event_link, find_event, managed_event_autocomplete
 from cogs.events.manage_attendees import attendee_lists, attendees_csv, attendees_csv_name
@@ -160,9 +159,11 @@ class EventManageCommands:
 
         slots = await self.event_slots.slot_names_by_user(found.id)
         data = attendees_csv(rsvps, attendance, config.timezone, name_of, slots)
-        file = discord.File(io.BytesIO(data), filename=attendees_csv_name(found))
-        await send_reply(
-            interaction, "Too many to name here: everyone is in the attached CSV.", embed=lists.embed, files=[file]
+        await send_files(
+            interaction,
+            "Too many to name here: everyone is in the attached CSV.",
+            [(attendees_csv_name(found), data)],
+            embed=lists.embed,
         )
 
     # ---- /event edit -------------------------------------------------------------------

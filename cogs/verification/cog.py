@@ -18,7 +18,7 @@ from discord.ext import commands
 
 from bot.checks import AUDIENCE_ADMIN, AUDIENCE_EVERYONE, ensure_in_range, is_admin, staff_only
 from bot.errors import InvalidInput, NotAllowed, NotFound
-from bot.replies import send_reply
+from bot.replies import send_files, send_reply
 from cogs.verification import redact
 from cogs.verification.gate import Gatekeeper
 from cogs.verification.roster_import import TOKENS_FILE, Issued, RosterImport, tokens_csv
@@ -297,9 +297,7 @@ class Verification(commands.Cog):
         ]
         data = build_csv(EXPORT_HEADER, rows)
         name = f"roster-{now:%Y-%m-%d}.csv"
-        await send_reply(
-            interaction, f"{len(rows):,} roster entries.", files=[discord.File(io.BytesIO(data), filename=name)]
-        )
+        await send_files(interaction, f"{len(rows):,} roster entries.", [(name, data)])
 
     @verify_group.command(
         name="enforce_existing",
