@@ -106,6 +106,10 @@ async def close(h, session_id: int) -> None:
 
 @pytest.fixture
 async def seeded(h, clock):
+    return await seed(h, clock)
+
+
+async def seed(h, clock):
     """Two roll calls a day apart and one event with a no-show and a walk-in:
 
     roll call 1 (2026-11-23): student present, ana late, bob absent, cy excused

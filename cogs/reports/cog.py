@@ -1,30 +1,46 @@
-"""`/export`: roll calls over a date range in one file, and members' attendance over a range."""
+"""`/export`: roll calls over a date range in one file, and members' attendance over a range.
+`/report member|event|range`: the key figures as an embed with a PNG chart, a CSV, or a PDF."""
 
 from __future__ import annotations
 
+import asyncio
+import io
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import AUDIENCE_ORGANIZER, staff_only
-from bot.errors import InvalidInput
+from bot.checks import AUDIENCE_EVERYONE, AUDIENCE_ORGANIZER, ensure_staff, staff_only
+from bot.errors import InvalidInput, NotFound
 from bot.replies import send_files, send_reply
-from cogs.reports.exports import NameOf, members_csv, sessions_range_csv
+from cogs.reports.exports import NameOf, events_csv, members_csv, sessions_range_csv
+from cogs.reports.report import Report, event_report, member_report, range_report
+from storage.reports import MemberTally
+from utils.charts import render_pdf, render_png
 from utils.ranges import DayRange, RangeRefused, parse_range
 
 if TYPE_CHECKING:
     from bot.clock import Clock
     from bot.core import Rollcall
     from bot.types import Interaction
+    from storage.events import EventRepository
     from storage.guild_config import GuildConfigRepository
     from storage.reports import ReportRepository
 
 ORGANIZER = {"audience": AUDIENCE_ORGANIZER}
+# An event's own range: it starts at one instant; other events starting then are filtered out by id.
+EVENT_INSTANT = timedelta(microseconds=1)
 FROM_HELP = "First day, in the server's time zone (e.g. 2027-03-01; default: 30 days before `to`)"
 TO_HELP = "Last day, included (e.g. 2027-03-31; default: today)"
 POST_HELP = "Post the file in this channel for everyone (default: only you see it)"
+FORMAT_HELP = "embed: figures and a chart (default); csv: the data as a file; pdf: figures and chart as a PDF"
+FORMAT_CHOICES = [
+    app_commands.Choice(name="embed (figures and a chart)", value="embed"),
+    app_commands.Choice(name="csv", value="csv"),
+    app_commands.Choice(name="pdf", value="pdf"),
+]
 
 
 class Reports(commands.Cog):
@@ -32,11 +48,22 @@ class Reports(commands.Cog):
         name="export", description="Download attendance as CSV files", guild_only=True, extras=ORGANIZER
     )
 
+    report_group = app_commands.Group(
+        name="report", description="Attendance figures and charts", guild_only=True, extras=ORGANIZER
+    )
+
     def __init__(
-        self, bot: Rollcall, *, reports: ReportRepository, configs: GuildConfigRepository, clock: Clock
+        self,
+        bot: Rollcall,
+        *,
+        reports: ReportRepository,
+        events: EventRepository,
+        configs: GuildConfigRepository,
+        clock: Clock,
     ) -> None:
         self.bot = bot
         self.reports = reports
+        self.events = events
         self.configs = configs
         self.clock = clock
 
@@ -105,3 +132,121 @@ class Reports(commands.Cog):
         name = f"rollcall-members-{days.first.isoformat()}-to-{days.last.isoformat()}.csv"
         said = f"{len(figures.members):,} members, {days.label}" + (f", role {role.mention}." if role else ".")
         await send_files(interaction, said, [(name, data)], ephemeral=not post)
+
+    # ---- /report ------------------------------------------------------------------------
+
+    async def _send_report(
+        self, interaction: Interaction, report: Report, chosen: str, csv_files: list[tuple[str, bytes]]
+    ) -> None:
+        stem = "".join(ch if ch.isalnum() else "-" for ch in report.title.lower())[:60].strip("-") or "report"
+        if chosen == "csv":
+            await send_files(interaction, f"**{report.title}**", csv_files)
+            return
+        if chosen == "pdf":
+            # Drawing takes a fraction of a second per chart; the event loop must not wait on it.
+            data = await asyncio.to_thread(render_pdf, report.chart)
+            await send_files(interaction, f"**{report.title}**", [(f"{stem}.pdf", data)])
+            return
+        png = await asyncio.to_thread(render_png, report.chart)
+        await send_reply(interaction, embed=report.embed(), files=[discord.File(io.BytesIO(png), filename="chart.png")])
+
+    @report_group.command(name="range", description="Attendance over a date range: rate, top attendees, no-shows")
+    @app_commands.rename(from_text="from", to_text="to", chosen="format")
+    @app_commands.describe(from_text=FROM_HELP, to_text=TO_HELP, role="Only members with this role", chosen=FORMAT_HELP)
+    @app_commands.choices(chosen=FORMAT_CHOICES)
+    @staff_only()
+    async def report_range(
+        self,
+        interaction: Interaction,
+        from_text: str,
+        to_text: str,
+        role: discord.Role | None = None,
+        chosen: str = "embed",
+    ) -> None:
+        days, timezone = await self._range(interaction, from_text, to_text)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        keep = {member.id for member in role.members} if role is not None else None
+        figures = await self.reports.range_figures(
+            interaction.guild_id or 0, days.start, days.end, now=self.clock.now(), user_ids=keep
+        )
+        if not figures.sessions and not figures.events:
+            await send_reply(interaction, f"No roll calls or events from {days.label}: there is nothing to report.")
+            return
+        name_of = self._name_of(interaction)
+        report = range_report(days.label, figures, name_of, timezone, role_name=role.name if role else None)
+        stem = f"{days.first.isoformat()}-to-{days.last.isoformat()}"
+        csv_files = [
+            (f"rollcall-members-{stem}.csv", members_csv(list(figures.members.values()), name_of)),
+            (f"rollcall-events-{stem}.csv", events_csv(figures.events, timezone)),
+        ]
+        await self._send_report(interaction, report, chosen, csv_files)
+
+    @report_group.command(
+        name="member",
+        description="One member's attendance (yours, unless you are an organizer)",
+        extras={"audience": AUDIENCE_EVERYONE},
+    )
+    @app_commands.rename(from_text="from", to_text="to", chosen="format")
+    @app_commands.describe(member="Whose record", from_text=FROM_HELP, to_text=TO_HELP, chosen=FORMAT_HELP)
+    @app_commands.choices(chosen=FORMAT_CHOICES)
+    async def report_member(
+        self,
+        interaction: Interaction,
+        member: discord.Member,
+        from_text: str | None = None,
+        to_text: str | None = None,
+        chosen: str = "embed",
+    ) -> None:
+        if member.id != interaction.user.id:
+            # Anyone may see their own record; someone else's is for organizers only.
+            await ensure_staff(interaction, organizers_allowed=True)
+        days, timezone = await self._range(interaction, from_text, to_text)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        guild_id = interaction.guild_id or 0
+        figures = await self.reports.range_figures(
+            guild_id, days.start, days.end, now=self.clock.now(), user_ids={member.id}
+        )
+        tally = figures.members.get(member.id)
+        if tally is None:
+            await send_reply(
+                interaction, f"{member.mention} has no roll calls or events from {days.label}: nothing to report."
+            )
+            return
+        records = await self.reports.list_session_records(guild_id, days.start, days.end, user_id=member.id)
+        report = member_report(days.label, tally, records, member.display_name, timezone)
+        stem = f"{member.id}-{days.first.isoformat()}-to-{days.last.isoformat()}"
+        csv_files = [(f"rollcall-member-{stem}.csv", sessions_range_csv(records, timezone))]
+        await self._send_report(interaction, report, chosen, csv_files)
+
+    @report_group.command(name="event", description="One event: Going, attended, no-shows and walk-ins")
+    @app_commands.rename(chosen="format")
+    @app_commands.describe(event="The event's number", chosen=FORMAT_HELP)
+    @app_commands.choices(chosen=FORMAT_CHOICES)
+    @staff_only()
+    async def report_event(self, interaction: Interaction, event: int, chosen: str = "embed") -> None:
+        guild_id = interaction.guild_id or 0
+        found = await self.events.get_in_guild(guild_id, event)
+        if found is None:
+            raise NotFound(f"There is no event #{event} in this server.")
+        config = await self.configs.get(guild_id)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        figures = await self.reports.range_figures(
+            guild_id, found.starts_at, found.starts_at + EVENT_INSTANT, now=self.clock.now()
+        )
+        tally = next((item for item in figures.events if item.event_id == found.id), None)
+        if tally is None or (tally.going == 0 and tally.attended == 0):
+            await send_reply(interaction, f"Nobody said Going to or attended event #{found.id} yet: nothing to report.")
+            return
+        going = [rsvp.user_id for rsvp in await self.events.list_rsvps(found.id) if rsvp.status == "going"]
+        came = [row.user_id for row in await self.events.list_attendance(found.id)]
+        report = event_report(found, tally, going, came, config.timezone)
+        rows = {user: MemberTally(user) for user in {*going, *came}}
+        for user in came:
+            rows[user].events_attended = 1
+        for user in going:
+            rows[user].events_going = 1
+            rows[user].no_shows = int(user not in came and found.ends_at <= self.clock.now())
+        for user in came:
+            rows[user].walk_ins = int(user not in going)
+        csv_files = [(f"event-{found.id}-report.csv", members_csv(list(rows.values()), self._name_of(interaction)))]
+        await self._send_report(interaction, report, chosen, csv_files)
