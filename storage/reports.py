@@ -8,15 +8,17 @@ by `now`: before the end, a member who said Going may still arrive."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from storage.attendance import AttendanceRecord, AttendanceSession
-from storage.backend import Database
+from storage.backend import Database, Row
 from storage.rows import instant
 
 ROLL_CALL_STATUSES = ("present", "late", "absent", "excused")
+# The events of a range: not cancelled, starting inside it (three parameters: guild, start, end).
+IN_RANGE = "e.guild_id = ? AND e.cancelled_at IS NULL AND e.starts_at >= ? AND e.starts_at < ?"
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,37 +126,118 @@ class ReportRepository:
         """Per member tallies, per event reconciliation and per roll call counts over the range;
         `user_ids` keeps only those members (a role's, or one member's own)."""
         keep = set(user_ids) if user_ids is not None else None
-        tallies = await self._db.fetch_all(
+        # One member's figures are filtered in SQL; a role's members cannot be a portable
+        # parameter, so their rows (at most one per member and figure) are filtered here.
+        one = next(iter(keep)) if keep is not None and len(keep) == 1 else None
+        members: dict[int, MemberTally] = {}
+
+        def tally(user_id: int) -> MemberTally | None:
+            if keep is not None and user_id not in keep:
+                return None
+            found = members.get(user_id)
+            if found is None:
+                found = members[user_id] = MemberTally(user_id)
+            return found
+
+        sql = (
             "SELECT r.user_id, r.status, COUNT(*) AS n, MAX(r.display_name) AS display_name "
             "FROM attendance_record r JOIN attendance_session s ON s.id = r.session_id "
-            "WHERE s.guild_id = ? AND s.opened_at >= ? AND s.opened_at < ? GROUP BY r.user_id, r.status",
-            (guild_id, start, end),
+            "WHERE s.guild_id = ? AND s.opened_at >= ? AND s.opened_at < ?"
         )
+        for row in await self._db.fetch_all(
+            *_for_one(sql, "r.user_id", [guild_id, start, end], one, "r.user_id, r.status")
+        ):
+            member = tally(row["user_id"])
+            if member is not None and row["status"] in ROLL_CALL_STATUSES:
+                setattr(member, row["status"], getattr(member, row["status"]) + int(row["n"]))
+                member.display_name = member.display_name or row["display_name"] or ""
+
+        sql = (
+            "SELECT a.user_id, COUNT(*) AS attended, SUM(CASE WHEN v.user_id IS NULL THEN 1 ELSE 0 END) AS walk_ins "
+            "FROM event_attendance a JOIN event e ON e.id = a.event_id "
+            "LEFT JOIN event_rsvp v ON v.event_id = a.event_id AND v.user_id = a.user_id AND v.status = 'going' "
+            "WHERE " + IN_RANGE
+        )
+        for row in await self._db.fetch_all(*_for_one(sql, "a.user_id", [guild_id, start, end], one, "a.user_id")):
+            member = tally(row["user_id"])
+            if member is not None:
+                member.events_attended += int(row["attended"])
+                member.walk_ins += int(row["walk_ins"] or 0)
+
+        # Going and no-shows count only events that have ended: until then a member may still come.
+        sql = (
+            "SELECT v.user_id, COUNT(*) AS going, SUM(CASE WHEN a.user_id IS NULL THEN 1 ELSE 0 END) AS no_shows "
+            "FROM event_rsvp v JOIN event e ON e.id = v.event_id "
+            "LEFT JOIN event_attendance a ON a.event_id = v.event_id AND a.user_id = v.user_id "
+            "WHERE v.status = 'going' AND e.ends_at <= ? AND " + IN_RANGE
+        )
+        for row in await self._db.fetch_all(*_for_one(sql, "v.user_id", [now, guild_id, start, end], one, "v.user_id")):
+            member = tally(row["user_id"])
+            if member is not None:
+                member.events_going += int(row["going"])
+                member.no_shows += int(row["no_shows"] or 0)
+
         sessions = await self._session_points(guild_id, start, end, keep)
+        if keep is None or one is not None:
+            events = await self._event_counts(guild_id, start, end, now, one)
+        else:
+            events = await self._event_counts_for(guild_id, start, end, now, keep)
+        return RangeFigures(members, events, sessions)
+
+    async def _event_counts(
+        self, guild_id: int, start: datetime, end: datetime, now: datetime, one: int | None
+    ) -> list[EventTally]:
+        """Going, attended, missing and walk-ins per event, counted in SQL (for one member if given)."""
+        only_v = " AND v.user_id = ?" if one is not None else ""
+        only_a = " AND a.user_id = ?" if one is not None else ""
+        sql = (
+            "SELECT e.id, e.title, e.starts_at, e.ends_at, "  # noqa: S608 - constant fragments, values bound as ?
+            "(SELECT COUNT(*) FROM event_rsvp v WHERE v.event_id = e.id AND v.status = 'going'"
+            + only_v
+            + ") AS going, "
+            "(SELECT COUNT(*) FROM event_attendance a WHERE a.event_id = e.id" + only_a + ") AS attended, "
+            "(SELECT COUNT(*) FROM event_rsvp v WHERE v.event_id = e.id AND v.status = 'going'" + only_v + " "
+            "AND NOT EXISTS (SELECT 1 FROM event_attendance x WHERE x.event_id = v.event_id AND x.user_id = v.user_id)"
+            ") AS missing, "
+            "(SELECT COUNT(*) FROM event_attendance a WHERE a.event_id = e.id" + only_a + " "
+            "AND NOT EXISTS (SELECT 1 FROM event_rsvp x WHERE x.event_id = a.event_id AND x.user_id = a.user_id "
+            "AND x.status = 'going')) AS walk_ins "
+            "FROM event e WHERE " + IN_RANGE + " ORDER BY e.starts_at, e.id"
+        )
+        params: list[object] = [one] * 4 if one is not None else []
+        rows = await self._db.fetch_all(sql, [*params, guild_id, start, end])
+        events = []
+        for row in rows:
+            starts_at, ends_at = instant(row["starts_at"]), instant(row["ends_at"])
+            missing = int(row["missing"]) if ends_at <= now else 0
+            counts = (int(row["going"]), int(row["attended"]), missing, int(row["walk_ins"]))
+            events.append(EventTally(row["id"], row["title"], starts_at, ends_at, *counts))
+        return events
+
+    async def _event_counts_for(
+        self, guild_id: int, start: datetime, end: datetime, now: datetime, keep: set[int]
+    ) -> list[EventTally]:
+        """The same per event counts among a role's members, from the (event, member) pairs."""
         details = [
             (row["id"], row["title"], instant(row["starts_at"]), instant(row["ends_at"]))
             for row in await self._db.fetch_all(
-                "SELECT e.id, e.title, e.starts_at, e.ends_at FROM event e "
-                "WHERE e.guild_id = ? AND e.cancelled_at IS NULL AND e.starts_at >= ? AND e.starts_at < ? "
-                "ORDER BY e.starts_at, e.id",
+                "SELECT e.id, e.title, e.starts_at, e.ends_at FROM event e WHERE "  # noqa: S608 - constant fragments
+                + IN_RANGE
+                + " ORDER BY e.starts_at, e.id",
                 (guild_id, start, end),
             )
         ]
         pairs = await self._db.fetch_all(
-            "SELECT v.event_id, v.user_id, 1 AS going FROM event_rsvp v JOIN event e ON e.id = v.event_id "
-            "WHERE v.status = 'going' "
-            "AND e.guild_id = ? AND e.cancelled_at IS NULL AND e.starts_at >= ? AND e.starts_at < ? "
+            "SELECT v.event_id, v.user_id, 1 AS going FROM event_rsvp v JOIN event e ON e.id = v.event_id "  # noqa: S608
+            "WHERE v.status = 'going' AND " + IN_RANGE + " "
             "UNION ALL "
             "SELECT a.event_id, a.user_id, 0 AS going FROM event_attendance a JOIN event e ON e.id = a.event_id "
-            "WHERE e.guild_id = ? AND e.cancelled_at IS NULL AND e.starts_at >= ? AND e.starts_at < ?",
+            "WHERE " + IN_RANGE,
             (guild_id, start, end, guild_id, start, end),
         )
-        # Tens of thousands of (event, member) pairs in a year: tallied in a worker thread so the
-        # event loop keeps answering everyone else meanwhile (the GIL is handed over every few ms).
-        plain_tallies = [(row["user_id"], row["status"], int(row["n"]), row["display_name"]) for row in tallies]
-        plain_pairs = [(row[0], row[1], row[2]) for row in pairs]
-        members, events = await asyncio.to_thread(_tally, plain_tallies, details, plain_pairs, keep, now)
-        return RangeFigures(members, events, sessions)
+        # Tens of thousands of pairs in a busy year: tallied in a worker thread, so the event loop
+        # keeps answering everyone else meanwhile.
+        return await asyncio.to_thread(_event_tallies, details, pairs, keep, now)
 
     async def _session_points(
         self, guild_id: int, start: datetime, end: datetime, keep: set[int] | None
@@ -198,50 +281,27 @@ class ReportRepository:
         return [(entry[0], entry[1], entry[2], entry[3]) for entry in per_session.values()]
 
 
-def _tally(
-    tallies: list[tuple[int, str, int, str]],
-    details: list[tuple[int, str, datetime, datetime]],
-    pairs: list[tuple[int, int, int]],
-    keep: set[int] | None,
-    now: datetime,
-) -> tuple[dict[int, MemberTally], list[EventTally]]:
-    members: dict[int, MemberTally] = {}
+def _for_one(sql: str, column: str, params: list[object], one: int | None, group: str) -> tuple[str, list[object]]:
+    if one is not None:
+        sql += " AND " + column + " = ?"
+        params = [*params, one]
+    return sql + " GROUP BY " + group, params
 
-    def tally(user_id: int) -> MemberTally | None:
-        if keep is not None and user_id not in keep:
-            return None
-        found = members.get(user_id)
-        if found is None:
-            found = members[user_id] = MemberTally(user_id)
-        return found
 
-    for user_id, status, count, display_name in tallies:
-        member = tally(user_id)
-        if member is not None and status in ROLL_CALL_STATUSES:
-            setattr(member, status, getattr(member, status) + count)
-            member.display_name = member.display_name or display_name or ""
+def _event_tallies(
+    details: list[tuple[int, str, datetime, datetime]], pairs: Sequence[Row], keep: set[int], now: datetime
+) -> list[EventTally]:
     going: dict[int, set[int]] = {}
     came: dict[int, set[int]] = {}
     for event_id, user_id, said_going in pairs:
-        if keep is None or user_id in keep:
+        if user_id in keep:
             (going if said_going else came).setdefault(event_id, set()).add(user_id)
     events: list[EventTally] = []
     for event_id, title, starts_at, ends_at in details:
         said = going.get(event_id, set())
         there = came.get(event_id, set())
-        ended = ends_at <= now
-        missing = said - there if ended else set()
-        walk_ins = there - said
-        for user in there:
-            tally(user).events_attended += 1  # type: ignore[union-attr]
-        for user in walk_ins:
-            tally(user).walk_ins += 1  # type: ignore[union-attr]
-        if ended:
-            for user in said:
-                tally(user).events_going += 1  # type: ignore[union-attr]
-            for user in missing:
-                tally(user).no_shows += 1  # type: ignore[union-attr]
+        missing = len(said - there) if ends_at <= now else 0
         events.append(
-            EventTally(event_id, title, starts_at, ends_at, len(said), len(there), len(missing), len(walk_ins))
+            EventTally(event_id, title, starts_at, ends_at, len(said), len(there), missing, len(there - said))
         )
-    return members, events
+    return events

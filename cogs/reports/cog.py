@@ -15,10 +15,10 @@ from discord.ext import commands
 from bot.checks import AUDIENCE_EVERYONE, AUDIENCE_ORGANIZER, ensure_staff, staff_only
 from bot.errors import InvalidInput, NotFound
 from bot.replies import send_files, send_reply
+from cogs.reports import render
 from cogs.reports.exports import NameOf, events_csv, members_csv, sessions_range_csv
 from cogs.reports.report import Report, event_report, member_report, range_report
 from storage.reports import MemberTally
-from utils.charts import render_pdf, render_png
 from utils.ranges import DayRange, RangeRefused, parse_range
 
 if TYPE_CHECKING:
@@ -66,6 +66,9 @@ class Reports(commands.Cog):
         self.events = events
         self.configs = configs
         self.clock = clock
+
+    async def cog_load(self) -> None:
+        render.warm()
 
     async def _range(
         self, interaction: Interaction, from_text: str | None, to_text: str | None
@@ -143,11 +146,10 @@ class Reports(commands.Cog):
             await send_files(interaction, f"**{report.title}**", csv_files)
             return
         if chosen == "pdf":
-            # Drawing takes a fraction of a second per chart; the event loop must not wait on it.
-            data = await asyncio.to_thread(render_pdf, report.chart)
+            data = await render.pdf(report.chart)
             await send_files(interaction, f"**{report.title}**", [(f"{stem}.pdf", data)])
             return
-        png = await asyncio.to_thread(render_png, report.chart)
+        png = await render.png(report.chart)
         await send_reply(interaction, embed=report.embed(), files=[discord.File(io.BytesIO(png), filename="chart.png")])
 
     @report_group.command(name="range", description="Attendance over a date range: rate, top attendees, no-shows")
@@ -175,10 +177,12 @@ class Reports(commands.Cog):
         name_of = self._name_of(interaction)
         report = range_report(days.label, figures, name_of, timezone, role_name=role.name if role else None)
         stem = f"{days.first.isoformat()}-to-{days.last.isoformat()}"
-        csv_files = [
-            (f"rollcall-members-{stem}.csv", members_csv(list(figures.members.values()), name_of)),
-            (f"rollcall-events-{stem}.csv", events_csv(figures.events, timezone)),
-        ]
+        csv_files = []
+        if chosen == "csv":
+            # Thousands of rows: written in a worker thread so the event loop keeps serving.
+            members = await asyncio.to_thread(members_csv, list(figures.members.values()), name_of)
+            events = await asyncio.to_thread(events_csv, figures.events, timezone)
+            csv_files = [(f"rollcall-members-{stem}.csv", members), (f"rollcall-events-{stem}.csv", events)]
         await self._send_report(interaction, report, chosen, csv_files)
 
     @report_group.command(
