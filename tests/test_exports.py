@@ -279,3 +279,34 @@ async def test_post_true_posts_the_file_for_everyone(h, seeded):
     )
     assert not result.reply.ephemeral
     assert files_of(result)
+
+
+async def test_another_guilds_roll_calls_never_reach_this_guilds_exports(h, seeded, clock):
+    other = h.guild.id + 1
+    theirs = await h.bot.attendance.open_session(
+        guild_id=other,
+        channel_id=1,
+        opened_by=1,
+        opened_at=clock.now().replace(day=23, hour=12),
+        closes_at=None,
+        secret=b"x" * 16,
+        interval_seconds=30,
+        code_length=6,
+        grace_seconds=5,
+        late_after_minutes=10,
+        expected_role_id=None,
+    )
+    await h.bot.attendance.mark(
+        theirs,
+        user_id=h.member("student").id,
+        user_name="student",
+        display_name="elsewhere",
+        status="present",
+        actor_id=1,
+        now=clock.now(),
+    )
+    exported = await h.command("export sessions", user="admin", channel="admin", options={"from": "2026-11-01"})
+    assert {int(row["session_id"]) for row in table(files_of(exported)[0][1])} == {seeded[0].id, seeded[1].id}
+    members = await h.command("export members", user="admin", channel="admin", options={"from": "2026-11-01"})
+    student = next(row for row in table(files_of(members)[0][1]) if row["display_name"] == "student")
+    assert (student["present"], student["absent"]) == ("1", "1")

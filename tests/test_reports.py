@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import struct
+from datetime import timedelta
 
 import pytest
 
@@ -161,3 +162,23 @@ async def test_report_range_and_event_are_refused_to_non_organizers(h, seeded):
     for command, options in (("report range", NOVEMBER), ("report event", {"event": event.id})):
         result = await h.command(command, user="student", channel="general", options=options)
         assert "Only server admins" in result.text
+
+
+async def test_report_range_for_a_role_counts_only_its_members_at_events(h, seeded, clock):
+    _, _, event = seeded
+    walker = h.add_member("walker")
+    clock.set(event.starts_at + timedelta(minutes=30))
+    await h.command("event attend", user=walker, channel="general", event=event.id)
+    clock.set(event.ends_at + timedelta(hours=1))
+    everyone = await h.command("report range", user="admin", channel="admin", options={**NOVEMBER, "format": "csv"})
+    students = await h.command(
+        "report range", user="admin", channel="admin", role=h.role("Student"), options={**NOVEMBER, "format": "csv"}
+    )
+    [all_event] = table(dict(files_of(everyone))["rollcall-events-2026-11-01-to-2026-11-30.csv"])
+    [role_event] = table(dict(files_of(students))["rollcall-events-2026-11-01-to-2026-11-30.csv"])
+    assert (all_event["attended"], all_event["walk_ins"]) == ("3", "2")
+    assert (role_event["attended"], role_event["walk_ins"], role_event["no_shows"]) == ("2", "1", "1")
+    names = {
+        row["display_name"] for row in table(dict(files_of(students))["rollcall-members-2026-11-01-to-2026-11-30.csv"])
+    }
+    assert "walker" not in names
