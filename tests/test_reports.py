@@ -182,3 +182,19 @@ async def test_report_range_for_a_role_counts_only_its_members_at_events(h, seed
         row["display_name"] for row in table(dict(files_of(students))["rollcall-members-2026-11-01-to-2026-11-30.csv"])
     }
     assert "walker" not in names
+
+
+async def test_me_attendance_shows_only_the_callers_own_record(h, seeded):
+    result = await h.command("me attendance", user="student", channel="general", options=NOVEMBER)
+    assert result.reply.ephemeral
+    shown = fields(result)
+    assert shown["Attendance rate"] == "1/2 (50.0%)"
+    assert shown["No-shows"] == "1"
+    assert result.reply.embeds[0]["title"].startswith("student")
+    assert png_size(result.reply.files[0][1]) == (1000, 500)
+
+
+async def test_me_attendance_with_no_record_says_so(h, seeded):
+    result = await h.command("me attendance", user="organizer", channel="general", options=NOVEMBER)
+    assert "nothing to report" in result.text
+    assert files_of(result) == []

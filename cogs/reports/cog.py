@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-import io
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -13,13 +12,14 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import AUDIENCE_EVERYONE, AUDIENCE_ORGANIZER, ensure_staff, staff_only
-from bot.errors import InvalidInput, NotFound
+from bot.errors import NotFound
 from bot.replies import send_files, send_reply
 from cogs.reports import render
 from cogs.reports.exports import NameOf, events_csv, members_csv, sessions_range_csv
-from cogs.reports.report import Report, event_report, member_report, range_report
+from cogs.reports.history import MemberHistory, send_report
+from cogs.reports.report import event_report, range_report
 from storage.reports import MemberTally
-from utils.ranges import DayRange, RangeRefused, parse_range
+from utils.ranges import DayRange
 
 if TYPE_CHECKING:
     from bot.clock import Clock
@@ -66,6 +66,7 @@ class Reports(commands.Cog):
         self.events = events
         self.configs = configs
         self.clock = clock
+        self.history = MemberHistory(reports, configs, clock)
 
     async def cog_load(self) -> None:
         render.warm()
@@ -73,12 +74,7 @@ class Reports(commands.Cog):
     async def _range(
         self, interaction: Interaction, from_text: str | None, to_text: str | None
     ) -> tuple[DayRange, str]:
-        config = await self.configs.get(interaction.guild_id or 0)
-        try:
-            days = parse_range(from_text, to_text, zone_name=config.timezone, now=self.clock.now())
-        except RangeRefused as refusal:
-            raise InvalidInput(refusal.message) from None
-        return days, config.timezone
+        return await self.history.day_range(interaction, from_text, to_text)
 
     def _name_of(self, interaction: Interaction) -> NameOf:
         guild = interaction.guild
@@ -138,20 +134,6 @@ class Reports(commands.Cog):
 
     # ---- /report ------------------------------------------------------------------------
 
-    async def _send_report(
-        self, interaction: Interaction, report: Report, chosen: str, csv_files: list[tuple[str, bytes]]
-    ) -> None:
-        stem = "".join(ch if ch.isalnum() else "-" for ch in report.title.lower())[:60].strip("-") or "report"
-        if chosen == "csv":
-            await send_files(interaction, f"**{report.title}**", csv_files)
-            return
-        if chosen == "pdf":
-            data = await render.pdf(report.chart)
-            await send_files(interaction, f"**{report.title}**", [(f"{stem}.pdf", data)])
-            return
-        png = await render.png(report.chart)
-        await send_reply(interaction, embed=report.embed(), files=[discord.File(io.BytesIO(png), filename="chart.png")])
-
     @report_group.command(name="range", description="Attendance over a date range: rate, top attendees, no-shows")
     @app_commands.rename(from_text="from", to_text="to", chosen="format")
     @app_commands.describe(from_text=FROM_HELP, to_text=TO_HELP, role="Only members with this role", chosen=FORMAT_HELP)
@@ -183,7 +165,7 @@ class Reports(commands.Cog):
             members = await asyncio.to_thread(members_csv, list(figures.members.values()), name_of)
             events = await asyncio.to_thread(events_csv, figures.events, timezone)
             csv_files = [(f"rollcall-members-{stem}.csv", members), (f"rollcall-events-{stem}.csv", events)]
-        await self._send_report(interaction, report, chosen, csv_files)
+        await send_report(interaction, report, chosen, csv_files)
 
     @report_group.command(
         name="member",
@@ -204,23 +186,7 @@ class Reports(commands.Cog):
         if member.id != interaction.user.id:
             # Anyone may see their own record; someone else's is for organizers only.
             await ensure_staff(interaction, organizers_allowed=True)
-        days, timezone = await self._range(interaction, from_text, to_text)
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        guild_id = interaction.guild_id or 0
-        figures = await self.reports.range_figures(
-            guild_id, days.start, days.end, now=self.clock.now(), user_ids={member.id}
-        )
-        tally = figures.members.get(member.id)
-        if tally is None:
-            await send_reply(
-                interaction, f"{member.mention} has no roll calls or events from {days.label}: nothing to report."
-            )
-            return
-        records = await self.reports.list_session_records(guild_id, days.start, days.end, user_id=member.id)
-        report = member_report(days.label, tally, records, member.display_name, timezone)
-        stem = f"{member.id}-{days.first.isoformat()}-to-{days.last.isoformat()}"
-        csv_files = [(f"rollcall-member-{stem}.csv", sessions_range_csv(records, timezone))]
-        await self._send_report(interaction, report, chosen, csv_files)
+        await self.history.answer(interaction, member, from_text, to_text, chosen)
 
     @report_group.command(name="event", description="One event: Going, attended, no-shows and walk-ins")
     @app_commands.rename(chosen="format")
@@ -253,4 +219,4 @@ class Reports(commands.Cog):
         for user in came:
             rows[user].walk_ins = int(user not in going)
         csv_files = [(f"event-{found.id}-report.csv", members_csv(list(rows.values()), self._name_of(interaction)))]
-        await self._send_report(interaction, report, chosen, csv_files)
+        await send_report(interaction, report, chosen, csv_files)

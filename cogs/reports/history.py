@@ -1,0 +1,82 @@
+"""A member's own attendance record: what `/report member` and `/me attendance` answer, and the
+range parsing and report sending every `/report` shares."""
+
+from __future__ import annotations
+
+import io
+from typing import TYPE_CHECKING
+
+import discord
+
+from bot.errors import InvalidInput
+from bot.replies import send_files, send_reply
+from cogs.reports import render
+from cogs.reports.exports import sessions_range_csv
+from cogs.reports.report import Report, member_report
+from utils.ranges import DayRange, RangeRefused, parse_range
+
+if TYPE_CHECKING:
+    from bot.clock import Clock
+    from bot.types import Interaction
+    from storage.guild_config import GuildConfigRepository
+    from storage.reports import ReportRepository
+
+
+class MemberHistory:
+    def __init__(self, reports: ReportRepository, configs: GuildConfigRepository, clock: Clock) -> None:
+        self.reports = reports
+        self.configs = configs
+        self.clock = clock
+
+    async def day_range(
+        self, interaction: Interaction, from_text: str | None, to_text: str | None
+    ) -> tuple[DayRange, str]:
+        config = await self.configs.get(interaction.guild_id or 0)
+        try:
+            days = parse_range(from_text, to_text, zone_name=config.timezone, now=self.clock.now())
+        except RangeRefused as refusal:
+            raise InvalidInput(refusal.message) from None
+        return days, config.timezone
+
+    async def answer(
+        self,
+        interaction: Interaction,
+        member: discord.Member | discord.User,
+        from_text: str | None,
+        to_text: str | None,
+        chosen: str,
+    ) -> None:
+        """The member's report, ephemeral. The caller has checked who may see it."""
+        days, timezone = await self.day_range(interaction, from_text, to_text)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        guild_id = interaction.guild_id or 0
+        figures = await self.reports.range_figures(
+            guild_id, days.start, days.end, now=self.clock.now(), user_ids={member.id}
+        )
+        tally = figures.members.get(member.id)
+        if tally is None:
+            await send_reply(
+                interaction, f"{member.mention} has no roll calls or events from {days.label}: nothing to report."
+            )
+            return
+        records = await self.reports.list_session_records(guild_id, days.start, days.end, user_id=member.id)
+        report = member_report(days.label, tally, records, member.display_name, timezone)
+        stem = f"{member.id}-{days.first.isoformat()}-to-{days.last.isoformat()}"
+        await send_report(
+            interaction, report, chosen, [(f"rollcall-member-{stem}.csv", sessions_range_csv(records, timezone))]
+        )
+
+
+async def send_report(
+    interaction: Interaction, report: Report, chosen: str, csv_files: list[tuple[str, bytes]]
+) -> None:
+    stem = "".join(ch if ch.isalnum() else "-" for ch in report.title.lower())[:60].strip("-") or "report"
+    if chosen == "csv":
+        await send_files(interaction, f"**{report.title}**", csv_files)
+        return
+    if chosen == "pdf":
+        data = await render.pdf(report.chart)
+        await send_files(interaction, f"**{report.title}**", [(f"{stem}.pdf", data)])
+        return
+    png = await render.png(report.chart)
+    await send_reply(interaction, embed=report.embed(), files=[discord.File(io.BytesIO(png), filename="chart.png")])
