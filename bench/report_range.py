@@ -29,12 +29,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.common import START, ErrorCount, FakeDiscord, LoopProbe, shutdown_bot
+from bench.common import START, ErrorCount, FakeDiscord, LoopProbe, install_fake_webhook, shutdown_bot
 from bot.clock import ManualClock
 from bot.heap import freeze_heap_at_ready
 from config import Settings
 from tests.harness import UserSpec, World, boot_bot
-from tests.harness.private import install_webhook_handler
 
 MEMBER_ID_BASE = 1_260_000_000_000_000_000
 STATUSES = ("present",) * 80 + ("late",) * 8 + ("absent",) * 8 + ("excused",) * 4
@@ -98,7 +97,7 @@ async def run(members: int, sessions: int, events: int) -> dict[str, Any]:
     errors = ErrorCount()
     logging.getLogger().addHandler(errors)
     side = FakeDiscord()
-    install_webhook_handler(side.webhook_request)
+    install_fake_webhook(side)
     clock = ManualClock(START)
     member_ids = [MEMBER_ID_BASE + index for index in range(members)]
     world = World()
