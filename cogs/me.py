@@ -9,8 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.replies import send_reply
-from cogs.reports.cog import FORMAT_CHOICES
-from cogs.reports.history import MemberHistory
+from cogs.reports.history import FORMAT_CHOICES, MemberHistory
 
 if TYPE_CHECKING:
     from bot.clock import Clock

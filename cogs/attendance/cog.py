@@ -10,7 +10,14 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import AUDIENCE_ORGANIZER, ensure_can_post, ensure_in_range, staff_autocomplete, staff_only
+from bot.checks import (
+    AUDIENCE_EVERYONE,
+    AUDIENCE_ORGANIZER,
+    ensure_can_post,
+    ensure_in_range,
+    staff_autocomplete,
+    staff_only,
+)
 from bot.clock import Clock
 from bot.delivery import Delivery
 from bot.errors import InvalidInput, NotFound
@@ -28,6 +35,7 @@ from cogs.attendance.views import (
     session_label,
 )
 from cogs.events.listing import matching_events
+from cogs.reports.history import FORMAT_CHOICES, FORMAT_HELP, FROM_HELP, TO_HELP, MemberHistory
 from storage.attendance import AttendanceRepository, AttendanceSession
 from storage.events import Event, EventRepository
 from storage.guild_config import GuildConfigRepository
@@ -43,9 +51,10 @@ STATUS_CHOICES = [app_commands.Choice(name=status, value=status) for status in R
 class Attendance(commands.Cog):
     attendance_group = app_commands.Group(
         name="attendance",
-        description="Run live roll calls with rotating codes",
+        description="Live roll calls with rotating codes, and attendance history",
         guild_only=True,
-        default_permissions=discord.Permissions(manage_guild=True),
+        # Not hidden from members with `default_permissions`: `/attendance history` is theirs too
+        # (Discord can only hide a whole group). Every organizer subcommand is checked in code.
         extras={"audience": AUDIENCE_ORGANIZER},
     )
     dynamic_items = (SessionsPageButton,)
@@ -60,6 +69,7 @@ class Attendance(commands.Cog):
         configs: GuildConfigRepository,
         delivery: Delivery,
         clock: Clock,
+        history: MemberHistory,
     ) -> None:
         self.bot = bot
         self.roll_calls = roll_calls
@@ -68,6 +78,7 @@ class Attendance(commands.Cog):
         self.configs = configs
         self.delivery = delivery
         self.clock = clock
+        self.history = history
 
     async def cog_load(self) -> None:
         await self.roll_calls.load()
@@ -363,3 +374,30 @@ class Attendance(commands.Cog):
         await send_files(
             interaction, f"Roll call #{target.id}: {counts_line(counts)}", [(session_csv_name(target), data)]
         )
+
+    @attendance_group.command(
+        name="history",
+        description="A member's attendance: rate, roll calls, events (yours, unless you are an organizer)",
+        extras={"audience": AUDIENCE_EVERYONE},
+    )
+    @app_commands.rename(from_text="from", to_text="to", chosen="format")
+    @app_commands.describe(
+        member="Whose record (default: yours); organizers may pick anyone",
+        from_text=FROM_HELP,
+        to_text=TO_HELP,
+        chosen=FORMAT_HELP,
+    )
+    @app_commands.choices(chosen=FORMAT_CHOICES)
+    async def attendance_history(
+        self,
+        interaction: Interaction,
+        member: discord.User | None = None,
+        from_text: str | None = None,
+        to_text: str | None = None,
+        chosen: str = "embed",
+    ) -> None:
+        # A user, not only a member: an organizer may look up someone who has since left, whose
+        # records stay. The rule on whose record is checked here in code, whatever Discord shows.
+        target = member or interaction.user
+        await self.history.ensure_may_see(interaction, target)
+        await self.history.answer(interaction, target, from_text, to_text, chosen)

@@ -11,12 +11,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import AUDIENCE_EVERYONE, AUDIENCE_ORGANIZER, ensure_staff, staff_only
+from bot.checks import AUDIENCE_EVERYONE, AUDIENCE_ORGANIZER, staff_only
 from bot.errors import NotFound
 from bot.replies import send_files, send_reply
 from cogs.reports import render
 from cogs.reports.exports import NameOf, events_csv, members_csv, sessions_range_csv
-from cogs.reports.history import MemberHistory, send_report
+from cogs.reports.history import FORMAT_CHOICES, FORMAT_HELP, FROM_HELP, TO_HELP, MemberHistory, send_report
 from cogs.reports.report import event_report, range_report
 from storage.reports import MemberTally
 from utils.ranges import DayRange
@@ -32,15 +32,7 @@ if TYPE_CHECKING:
 ORGANIZER = {"audience": AUDIENCE_ORGANIZER}
 # An event's own range: it starts at one instant; other events starting then are filtered out by id.
 EVENT_INSTANT = timedelta(microseconds=1)
-FROM_HELP = "First day, in the server's time zone (e.g. 2027-03-01; default: 30 days before `to`)"
-TO_HELP = "Last day, included (e.g. 2027-03-31; default: today)"
 POST_HELP = "Post the file in this channel for everyone (default: only you see it)"
-FORMAT_HELP = "embed: figures and a chart (default); csv: the data as a file; pdf: figures and chart as a PDF"
-FORMAT_CHOICES = [
-    app_commands.Choice(name="embed (figures and a chart)", value="embed"),
-    app_commands.Choice(name="csv", value="csv"),
-    app_commands.Choice(name="pdf", value="pdf"),
-]
 
 
 class Reports(commands.Cog):
@@ -183,9 +175,7 @@ class Reports(commands.Cog):
         to_text: str | None = None,
         chosen: str = "embed",
     ) -> None:
-        if member.id != interaction.user.id:
-            # Anyone may see their own record; someone else's is for organizers only.
-            await ensure_staff(interaction, organizers_allowed=True)
+        await self.history.ensure_may_see(interaction, member)
         await self.history.answer(interaction, member, from_text, to_text, chosen)
 
     @report_group.command(name="event", description="One event: Going, attended, no-shows and walk-ins")

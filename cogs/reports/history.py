@@ -1,5 +1,5 @@
-"""A member's own attendance record: what `/report member` and `/me attendance` answer, and the
-range parsing and report sending every `/report` shares."""
+"""A member's attendance record: what `/report member`, `/attendance history` and `/me attendance`
+answer, who may see whose, and the range parsing and report sending every `/report` shares."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ import io
 from typing import TYPE_CHECKING
 
 import discord
+from discord import app_commands
 
-from bot.errors import InvalidInput
+from bot.checks import AUDIENCE_ORGANIZER, ensure_staff, may_use
+from bot.errors import InvalidInput, NotAllowed
 from bot.replies import send_files, send_reply
 from cogs.reports import render
 from cogs.reports.exports import sessions_range_csv
@@ -20,6 +22,15 @@ if TYPE_CHECKING:
     from bot.types import Interaction
     from storage.guild_config import GuildConfigRepository
     from storage.reports import ReportRepository
+
+FROM_HELP = "First day, in the server's time zone (e.g. 2027-03-01; default: 30 days before `to`)"
+TO_HELP = "Last day, included (e.g. 2027-03-31; default: today)"
+FORMAT_HELP = "embed: figures and a chart (default); csv: the data as a file; pdf: figures and chart as a PDF"
+FORMAT_CHOICES = [
+    app_commands.Choice(name="embed (figures and a chart)", value="embed"),
+    app_commands.Choice(name="csv", value="csv"),
+    app_commands.Choice(name="pdf", value="pdf"),
+]
 
 
 class MemberHistory:
@@ -37,6 +48,22 @@ class MemberHistory:
         except RangeRefused as refusal:
             raise InvalidInput(refusal.message) from None
         return days, config.timezone
+
+    async def ensure_may_see(self, interaction: Interaction, member: discord.Member | discord.User) -> None:
+        """Anyone may see their own record; someone else's is for admins and organizers only (in
+        the admin channel when one is set, like every staff command)."""
+        if member.id == interaction.user.id:
+            return
+        config = await self.configs.get(interaction.guild_id or 0)
+        caller = interaction.user
+        if not isinstance(caller, discord.Member) or not may_use(
+            AUDIENCE_ORGANIZER, caller, interaction.permissions, config
+        ):
+            raise NotAllowed(
+                "You can see only your own attendance (leave `member` out, or use `/me attendance`). "
+                "Only server admins (Manage Server) and the organizer role can see someone else's."
+            )
+        await ensure_staff(interaction, organizers_allowed=True)
 
     async def answer(
         self,
