@@ -153,7 +153,7 @@ async def test_report_event_of_another_guild_finds_nothing(h, seeded, clock):
         signup_cutoff_at=None,
     )
     result = await h.command("report event", user="admin", channel="admin", event=theirs.id)
-    assert f"no event #{theirs.id} in this server" in result.text
+    assert f"No event #{theirs.id} in this server" in result.text
     assert files_of(result) == []
 
 

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar, runtime_checkable
 
 import discord
 from discord import app_commands
@@ -89,13 +89,22 @@ async def ensure_may_manage(interaction: Interaction, configs: GuildConfigReposi
     await ensure_staff(interaction, organizers_allowed=True)
 
 
+@runtime_checkable
+class HoldsEvents(Protocol):
+    """A cog whose command takes an `event` option: the Events cog, or `/export event`'s."""
+
+    events: EventRepository
+    configs: GuildConfigRepository
+
+
 def creator_or_staff(doing: str) -> Callable[[T], T]:
-    """The in-code check of edit and cancel: reads the `event` option, so the creator passes."""
+    """The in-code check of edit, cancel and `/export event`: reads the `event` option, so the
+    creator passes."""
 
     async def predicate(interaction: Interaction) -> bool:
         cog = interaction.command.binding if interaction.command is not None else None
         event_id = getattr(interaction.namespace, "event", None)
-        if not isinstance(cog, EventManageCommands) or not isinstance(event_id, int):
+        if not isinstance(cog, HoldsEvents) or not isinstance(event_id, int):
             await ensure_staff(interaction, organizers_allowed=True)
             return True
         event = await find_event(cog.events, interaction.guild_id, event_id)

@@ -11,4 +11,13 @@ if TYPE_CHECKING:
 
 
 async def setup(bot: Rollcall) -> None:
-    await bot.add_cog(Reports(bot, reports=bot.reports, events=bot.events, configs=bot.guild_configs, clock=bot.clock))
+    await bot.add_cog(
+        Reports(
+            bot,
+            reports=bot.reports,
+            events=bot.events,
+            event_slots=bot.event_slots,
+            configs=bot.guild_configs,
+            clock=bot.clock,
+        )
+    )

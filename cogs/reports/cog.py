@@ -12,19 +12,22 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import AUDIENCE_EVERYONE, AUDIENCE_ORGANIZER, staff_only
-from bot.errors import NotFound
 from bot.replies import send_files, send_reply
+from cogs.events.listing import event_autocomplete, find_event, managed_event_autocomplete
+from cogs.events.manage import creator_or_staff
 from cogs.reports import render
-from cogs.reports.exports import NameOf, events_csv, members_csv, sessions_range_csv
+from cogs.reports.exports import NameOf, event_csv, events_csv, members_csv, sessions_range_csv
 from cogs.reports.history import FORMAT_CHOICES, FORMAT_HELP, FROM_HELP, TO_HELP, MemberHistory, send_report
 from cogs.reports.report import event_report, range_report
 from storage.reports import MemberTally
 from utils.ranges import DayRange
+from utils.text import shorten
 
 if TYPE_CHECKING:
     from bot.clock import Clock
     from bot.core import Rollcall
     from bot.types import Interaction
+    from storage.event_slots import EventSlotRepository
     from storage.events import EventRepository
     from storage.guild_config import GuildConfigRepository
     from storage.reports import ReportRepository
@@ -50,12 +53,14 @@ class Reports(commands.Cog):
         *,
         reports: ReportRepository,
         events: EventRepository,
+        event_slots: EventSlotRepository,
         configs: GuildConfigRepository,
         clock: Clock,
     ) -> None:
         self.bot = bot
         self.reports = reports
         self.events = events
+        self.event_slots = event_slots
         self.configs = configs
         self.clock = clock
         self.history = MemberHistory(reports, configs, clock)
@@ -124,6 +129,45 @@ class Reports(commands.Cog):
         said = f"{len(figures.members):,} members, {days.label}" + (f", role {role.mention}." if role else ".")
         await send_files(interaction, said, [(name, data)], ephemeral=not post)
 
+    @export_group.command(
+        name="event", description="One event's RSVPs, waitlist, slots and attendance, one row per member"
+    )
+    @app_commands.describe(event="The event (start typing its title)", post=POST_HELP)
+    @app_commands.autocomplete(event=managed_event_autocomplete)
+    @creator_or_staff("export")
+    async def export_event(self, interaction: Interaction, event: int, post: bool = False) -> None:
+        found = await find_event(self.events, interaction.guild_id, event)
+        config = await self.configs.get(found.guild_id)
+        await interaction.response.defer(ephemeral=not post, thinking=True)
+        rsvps = await self.events.list_rsvps(found.id)
+        attendance = await self.events.list_attendance(found.id)
+        if not rsvps and not attendance:
+            await send_reply(interaction, f"Nobody has answered or attended **{found.title}** yet: nothing to export.")
+            return
+        signups = await self.event_slots.list_signups(found.id)
+        slot_names = {slot.position: slot.name for slot in await self.event_slots.list_slots(found.id)}
+        now = self.clock.now()
+        data = event_csv(
+            found,
+            rsvps,
+            attendance,
+            signups,
+            slot_names,
+            timezone=config.timezone,
+            now=now,
+            name_of=self._name_of(interaction),
+        )
+        answered = {rsvp.user_id for rsvp in rsvps}
+        going = {rsvp.user_id for rsvp in rsvps if rsvp.status == "going"}
+        came = {row.user_id for row in attendance}
+        said = (
+            f"Event #{found.id} **{shorten(found.title, 100)}**: {len(answered | came):,} members, "
+            f"{len(going):,} going, {len(came):,} attended, {len(came - going):,} walk-ins"
+        )
+        said += f", {len(going - came):,} no-shows." if found.ends_at <= now else " (no-shows once it has ended)."
+        name = f"event-{found.id}-export-{found.starts_at:%Y-%m-%d}.csv"
+        await send_files(interaction, said, [(name, data)], ephemeral=not post)
+
     # ---- /report ------------------------------------------------------------------------
 
     @report_group.command(name="range", description="Attendance over a date range: rate, top attendees, no-shows")
@@ -180,14 +224,13 @@ class Reports(commands.Cog):
 
     @report_group.command(name="event", description="One event: Going, attended, no-shows and walk-ins")
     @app_commands.rename(chosen="format")
-    @app_commands.describe(event="The event's number", chosen=FORMAT_HELP)
+    @app_commands.describe(event="The event (start typing its title)", chosen=FORMAT_HELP)
     @app_commands.choices(chosen=FORMAT_CHOICES)
+    @app_commands.autocomplete(event=event_autocomplete)
     @staff_only()
     async def report_event(self, interaction: Interaction, event: int, chosen: str = "embed") -> None:
-        guild_id = interaction.guild_id or 0
-        found = await self.events.get_in_guild(guild_id, event)
-        if found is None:
-            raise NotFound(f"There is no event #{event} in this server.")
+        found = await find_event(self.events, interaction.guild_id, event)
+        guild_id = found.guild_id
         config = await self.configs.get(guild_id)
         await interaction.response.defer(ephemeral=True, thinking=True)
         figures = await self.reports.range_figures(

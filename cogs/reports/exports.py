@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 
+from storage.event_slots import SlotSignup
+from storage.events import Attendance, Event, Rsvp, going_first
 from storage.reports import EventTally, MemberTally, SessionRecord
 from utils.csv_export import build_csv, time_cells, time_header
 
@@ -45,6 +48,22 @@ EVENTS_HEADER = (
     "attended",
     "no_shows",
     "walk_ins",
+)
+
+EVENT_HEADER = (
+    "user_id",
+    "display_name",
+    # going, interested, not_going or waitlist; empty for a walk-in who never answered.
+    "rsvp_status",
+    # 1 = the next to be seated (in their slot's own queue on an event with slots).
+    "waitlist_position",
+    "slot",
+    *time_header("rsvp_at"),
+    "attended",
+    *time_header("attended_at"),
+    "attendance_source",
+    "no_show",
+    "walk_in",
 )
 
 
@@ -114,3 +133,67 @@ def events_csv(events: Sequence[EventTally], timezone: str) -> bytes:
         for event in events
     ]
     return build_csv(EVENTS_HEADER, rows)
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
+def event_csv(
+    event: Event,
+    rsvps: Sequence[Rsvp],
+    attendance: Sequence[Attendance],
+    signups: Sequence[SlotSignup],
+    slot_names: Mapping[int, str],
+    *,
+    timezone: str,
+    now: datetime,
+    name_of: NameOf,
+) -> bytes:
+    """One row per member with any tie to the event: their RSVP, waitlist place, slot and
+    attendance, in `/event attendees` order, then walk-ins who never answered by arrival.
+
+    A walk-in attended without saying Going, as in `/report`. No-shows are only known once the
+    event has ended (until then a member who said Going may still come), so before that the
+    column is empty on every row."""
+    attended = {row.user_id: row for row in attendance}
+    signup_of = {signup.user_id: signup for signup in signups}
+    ended = event.ends_at <= now
+    slot_queue: dict[int, int] = {}
+    # Slot waitlists are served per slot; an event without slots has one queue.
+    position_of: dict[int, int] = {}
+    event_queue = 0
+    for rsvp in sorted(rsvps, key=lambda item: item.sequence):
+        if rsvp.status != "waitlist":
+            continue
+        signup = signup_of.get(rsvp.user_id)
+        if signup is None:
+            event_queue += 1
+            position_of[rsvp.user_id] = event_queue
+    for signup in sorted(signups, key=lambda item: (item.position, item.sequence)):
+        if signup.status == "waitlist":
+            slot_queue[signup.position] = slot_queue.get(signup.position, 0) + 1
+            position_of[signup.user_id] = slot_queue[signup.position]
+
+    def row(user_id: int, rsvp: Rsvp | None) -> tuple[object, ...]:
+        came = attended.get(user_id)
+        going = rsvp is not None and rsvp.status == "going"
+        signup = signup_of.get(user_id)
+        return (
+            user_id,
+            name_of(user_id) or "",
+            rsvp.status if rsvp else "",
+            position_of.get(user_id, "") if rsvp and rsvp.status == "waitlist" else "",
+            slot_names.get(signup.position, "") if signup else "",
+            *time_cells(rsvp.updated_at if rsvp else None, timezone),
+            _yes(came is not None),
+            *time_cells(came.attended_at if came else None, timezone),
+            came.source if came else "",
+            _yes(going and came is None) if ended else "",
+            _yes(came is not None and not going),
+        )
+
+    rows = [row(rsvp.user_id, rsvp) for rsvp in going_first(rsvps)]
+    answered = {rsvp.user_id for rsvp in rsvps}
+    rows += [row(item.user_id, None) for item in attendance if item.user_id not in answered]
+    return build_csv(EVENT_HEADER, rows)
