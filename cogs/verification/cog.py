@@ -7,7 +7,6 @@ The join, deadline and modal logic is the `Gatekeeper` (gate.py); the import, ro
 
 from __future__ import annotations
 
-import io
 import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -255,7 +254,7 @@ class Verification(commands.Cog):
             text += " 📧 I'm e-mailing it now."
         timezone = (await self.configs.get(guild_id)).timezone
         data = tokens_csv(issued, timezone)
-        await send_reply(interaction, text, files=[discord.File(io.BytesIO(data), filename=TOKENS_FILE)])
+        await send_files(interaction, text, [(TOKENS_FILE, data)])
         if mailing:
             assert interaction.guild is not None
             await self.importer.send_mails(interaction, issued, interaction.guild.name)

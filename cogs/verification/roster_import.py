@@ -11,7 +11,6 @@ clock. One import runs at a time per server.
 from __future__ import annotations
 
 import asyncio
-import io
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ import discord
 from bot.delivery import Target
 from bot.errors import InvalidInput
 from bot.mailer import Failure, Mail, Mailer
+from bot.replies import send_files
 from storage.verification import NewEntry, VerificationRepository
 from utils.csv_export import build_csv, time_cells, time_header
 from utils.roster import MAX_FILE_BYTES, BadRow, RosterRefused, RosterRow, parse_roster, too_big_message
@@ -62,10 +62,6 @@ class Issued:
 def tokens_csv(issued: Sequence[Issued], timezone: str) -> bytes:
     rows = [(item.email, item.name, item.token, *time_cells(item.expires_at, timezone)) for item in issued]
     return build_csv(TOKEN_HEADER, rows)
-
-
-def tokens_file(issued: Sequence[Issued], timezone: str) -> discord.File:
-    return discord.File(io.BytesIO(tokens_csv(issued, timezone)), filename=TOKENS_FILE)
 
 
 def token_mail(item: Issued, guild_name: str) -> Mail:
@@ -162,7 +158,7 @@ class RosterImport:
             len(bad),
         )
         bad.sort(key=lambda row: row.line)
-        files = [tokens_file(issued, timezone)] if issued else []
+        files = [(TOKENS_FILE, tokens_csv(issued, timezone))] if issued else []
         text = self._summary(file.filename, len(entries), updated, kept_verified, len(issued), expires_at)
         if bad:
             listed = bad_rows_text(bad)
@@ -171,10 +167,10 @@ class RosterImport:
             else:
                 text += f"\n**{len(bad)} rows refused**: see `{REPORT_FILE}` (line in your file, reason)."
                 report = build_csv(("line", "reason"), [(row.line, row.reason) for row in bad])
-                files.append(discord.File(io.BytesIO(report), filename=REPORT_FILE))
+                files.append((REPORT_FILE, report))
         if issued and self.mailer is not None:
             text += f"\n📧 I'm e-mailing each of the {len(issued):,} tokens now and will report here when done."
-        await interaction.followup.send(shorten(text, 2_000), files=files, ephemeral=True)
+        await send_files(interaction, shorten(text, MESSAGE_BUDGET), files)
         if issued and self.mailer is not None and interaction.guild is not None:
             await self.send_mails(interaction, issued, interaction.guild.name)
 
@@ -255,9 +251,7 @@ class RosterImport:
                 files.append((MAIL_FAILURES_FILE, build_csv(("email", "reason"), rows)))
             text += "\nTheir tokens are in the CSV above; send those by hand, or fix the address and `/verify refresh`."
         try:
-            await interaction.followup.send(
-                text, files=[discord.File(io.BytesIO(data), filename=name) for name, data in files], ephemeral=True
-            )
+            await send_files(interaction, text, files)
         except discord.HTTPException:
             # The interaction's 15 minutes ran out during a long batch: the admin reads it by DM instead,
             # never in a channel others can read (it lists addresses).
