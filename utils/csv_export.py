@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Generic, TypeVar
 
 from utils.timefmt import local_iso, utc_iso
+
+T = TypeVar("T")
 
 # Leading characters spreadsheets treat as a formula (OWASP's list: =, +, -, @, tab, CR).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -32,17 +36,45 @@ def time_cells(moment: datetime | None, timezone: str) -> tuple[str, str]:
     return utc_iso(moment), local_iso(moment, timezone)
 
 
+class CsvBuilder:
+    """The writer in pieces, for an export written chunk by chunk: the header is checked and
+    written first, then each `add` appends rows under the same rules as `build_csv`."""
+
+    def __init__(self, header: Sequence[str]) -> None:
+        self.header = tuple(header)
+        _check_time_pairs(self.header)
+        self._buffer = io.StringIO()
+        self._writer = csv.writer(self._buffer, lineterminator="\r\n")
+        self._writer.writerow(self.header)
+
+    def add(self, rows: Iterable[Sequence[object]]) -> None:
+        width = len(self.header)
+        for row in rows:
+            if isinstance(row, str) or len(row) != width:
+                raise ValueError(f"a CSV row has {len(row)} cells for {width} columns")
+            self._writer.writerow([neutralize(cell) for cell in row])
+
+    def data(self) -> bytes:
+        return self._buffer.getvalue().encode("utf-8-sig")
+
+
 def build_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
-    header = tuple(header)
-    _check_time_pairs(header)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(header)
-    for row in rows:
-        if isinstance(row, str) or len(row) != len(header):
-            raise ValueError(f"a CSV row has {len(row)} cells for {len(header)} columns")
-        writer.writerow([neutralize(cell) for cell in row])
-    return buffer.getvalue().encode("utf-8-sig")
+    builder = CsvBuilder(header)
+    builder.add(rows)
+    return builder.data()
+
+
+@dataclass(frozen=True, slots=True)
+class Table(Generic[T]):
+    """An export before it is written: its header, its items and how one item becomes a row, so
+    a large one can be written (rows formatted too) a chunk at a time."""
+
+    header: tuple[str, ...]
+    items: Sequence[T]
+    row_of: Callable[[T], Sequence[object]]
+
+    def build(self) -> bytes:
+        return build_csv(self.header, map(self.row_of, self.items))
 
 
 def _check_time_pairs(header: tuple[str, ...]) -> None:

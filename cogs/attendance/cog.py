@@ -21,6 +21,7 @@ from bot.checks import (
 from bot.clock import Clock
 from bot.delivery import Delivery
 from bot.errors import InvalidInput, NotFound
+from bot.progress import write_table
 from bot.replies import send_files, send_reply
 from bot.types import Interaction
 from cogs.attendance.answers import answer, channel_list
@@ -370,7 +371,7 @@ class Attendance(commands.Cog):
         config = await self.configs.get(interaction.guild_id)
         await interaction.response.defer(ephemeral=True, thinking=True)
         counts = await self.sessions.count_statuses(target.id)
-        data = await self.roll_calls.csv_bytes(target, config)
+        data = await write_table(interaction, await self.roll_calls.csv_table(target, config))
         await send_files(
             interaction, f"Roll call #{target.id}: {counts_line(counts)}", [(session_csv_name(target), data)]
         )

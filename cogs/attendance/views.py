@@ -13,7 +13,7 @@ from bot.checks import ensure_staff
 from bot.pages import PageButton
 from bot.tree import GuardedItem, RollcallView
 from storage.attendance import AttendanceRecord, AttendanceRepository, AttendanceSession, SessionSummary
-from utils.csv_export import build_csv, time_cells, time_header
+from utils.csv_export import Table, time_cells, time_header
 from utils.timefmt import discord_timestamp, local_text
 
 if TYPE_CHECKING:
@@ -72,9 +72,11 @@ def session_label(session: AttendanceSession, channel_name: str | None, timezone
     return f"#{session.id} · {where} · {local_text(session.opened_at, timezone)} · {state}"
 
 
-def session_csv(records: list[AttendanceRecord], timezone: str, name_of: Callable[[int], str | None]) -> bytes:
-    rows = [
-        (
+def session_table(
+    records: list[AttendanceRecord], timezone: str, name_of: Callable[[int], str | None]
+) -> Table[AttendanceRecord]:
+    def row_of(record: AttendanceRecord) -> tuple[object, ...]:
+        return (
             record.user_id,
             record.user_name,
             record.display_name,
@@ -84,9 +86,8 @@ def session_csv(records: list[AttendanceRecord], timezone: str, name_of: Callabl
             (name_of(record.corrected_by) or "") if record.corrected_by else "",
             *time_cells(record.corrected_at, timezone),
         )
-        for record in records
-    ]
-    return build_csv(CSV_HEADER, rows)
+
+    return Table(CSV_HEADER, records, row_of)
 
 
 def session_csv_name(session: AttendanceSession) -> str:

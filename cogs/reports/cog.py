@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -12,11 +11,12 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import AUDIENCE_EVERYONE, AUDIENCE_ORGANIZER, staff_only
+from bot.progress import write_table
 from bot.replies import send_files, send_reply
 from cogs.events.listing import event_autocomplete, find_event, managed_event_autocomplete
 from cogs.events.manage import creator_or_staff
 from cogs.reports import render
-from cogs.reports.exports import NameOf, event_csv, events_csv, members_csv, sessions_range_csv
+from cogs.reports.exports import NameOf, event_table, events_table, members_table, sessions_table
 from cogs.reports.history import FORMAT_CHOICES, FORMAT_HELP, FROM_HELP, TO_HELP, MemberHistory, send_report
 from cogs.reports.report import event_report, range_report
 from storage.reports import MemberTally
@@ -96,7 +96,7 @@ class Reports(commands.Cog):
             await send_reply(interaction, f"No roll-call records from {days.label}; there is nothing to export.")
             return
         sessions = len({item.session.id for item in records})
-        data = sessions_range_csv(records, timezone)
+        data = await write_table(interaction, sessions_table(records, timezone))
         name = f"rollcall-sessions-{days.first.isoformat()}-to-{days.last.isoformat()}.csv"
         said = f"{sessions:,} roll calls, {len(records):,} records, {days.label}."
         await send_files(interaction, said, [(name, data)], ephemeral=not post)
@@ -124,7 +124,7 @@ class Reports(commands.Cog):
         if not figures.members:
             await send_reply(interaction, f"No attendance recorded from {days.label}; there is nothing to export.")
             return
-        data = members_csv(list(figures.members.values()), self._name_of(interaction))
+        data = await write_table(interaction, members_table(list(figures.members.values()), self._name_of(interaction)))
         name = f"rollcall-members-{days.first.isoformat()}-to-{days.last.isoformat()}.csv"
         said = f"{len(figures.members):,} members, {days.label}" + (f", role {role.mention}." if role else ".")
         await send_files(interaction, said, [(name, data)], ephemeral=not post)
@@ -147,7 +147,7 @@ class Reports(commands.Cog):
         signups = await self.event_slots.list_signups(found.id)
         slot_names = {slot.position: slot.name for slot in await self.event_slots.list_slots(found.id)}
         now = self.clock.now()
-        data = event_csv(
+        table = event_table(
             found,
             rsvps,
             attendance,
@@ -157,6 +157,7 @@ class Reports(commands.Cog):
             now=now,
             name_of=self._name_of(interaction),
         )
+        data = await write_table(interaction, table)
         answered = {rsvp.user_id for rsvp in rsvps}
         going = {rsvp.user_id for rsvp in rsvps if rsvp.status == "going"}
         came = {row.user_id for row in attendance}
@@ -195,13 +196,11 @@ class Reports(commands.Cog):
         name_of = self._name_of(interaction)
         report = range_report(days.label, figures, name_of, timezone, role_name=role.name if role else None)
         stem = f"{days.first.isoformat()}-to-{days.last.isoformat()}"
-        csv_files = []
-        if chosen == "csv":
-            # Thousands of rows: written in a worker thread so the event loop keeps serving.
-            members = await asyncio.to_thread(members_csv, list(figures.members.values()), name_of)
-            events = await asyncio.to_thread(events_csv, figures.events, timezone)
-            csv_files = [(f"rollcall-members-{stem}.csv", members), (f"rollcall-events-{stem}.csv", events)]
-        await send_report(interaction, report, chosen, csv_files)
+        tables = [
+            (f"rollcall-members-{stem}.csv", members_table(list(figures.members.values()), name_of)),
+            (f"rollcall-events-{stem}.csv", events_table(figures.events, timezone)),
+        ]
+        await send_report(interaction, report, chosen, tables)
 
     @report_group.command(
         name="member",
@@ -251,5 +250,5 @@ class Reports(commands.Cog):
             rows[user].no_shows = int(user not in came and found.ends_at <= self.clock.now())
         for user in came:
             rows[user].walk_ins = int(user not in going)
-        csv_files = [(f"event-{found.id}-report.csv", members_csv(list(rows.values()), self._name_of(interaction)))]
-        await send_report(interaction, report, chosen, csv_files)
+        table = members_table(list(rows.values()), self._name_of(interaction))
+        await send_report(interaction, report, chosen, [(f"event-{found.id}-report.csv", table)])

@@ -1,4 +1,5 @@
-"""The CSV files of `/export` and `/report format:csv`, all through utils/csv_export."""
+"""The CSV files of `/export` and `/report format:csv`, all through utils/csv_export. Each is a
+`Table` (header, items, one item's row) so bot/progress.py can write a large one in steps."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import datetime
 from storage.event_slots import SlotSignup
 from storage.events import Attendance, Event, Rsvp, going_first
 from storage.reports import EventTally, MemberTally, SessionRecord
-from utils.csv_export import build_csv, time_cells, time_header
+from utils.csv_export import Table, time_cells, time_header
 
 NameOf = Callable[[int], str | None]
 
@@ -72,9 +73,9 @@ def rate_text(rate: float | None) -> str:
     return "" if rate is None else f"{rate * 100:.1f}"
 
 
-def sessions_range_csv(records: Sequence[SessionRecord], timezone: str) -> bytes:
-    rows = [
-        (
+def sessions_table(records: Sequence[SessionRecord], timezone: str) -> Table[SessionRecord]:
+    def row_of(item: SessionRecord) -> tuple[object, ...]:
+        return (
             item.session.id,
             item.session.channel_id,
             item.session.event_id or "",
@@ -87,9 +88,8 @@ def sessions_range_csv(records: Sequence[SessionRecord], timezone: str) -> bytes
             item.record.corrected_by or "",
             *time_cells(item.record.corrected_at, timezone),
         )
-        for item in records
-    ]
-    return build_csv(SESSIONS_HEADER, rows)
+
+    return Table(SESSIONS_HEADER, records, row_of)
 
 
 def ordered_members(members: Sequence[MemberTally], name_of: NameOf) -> list[tuple[str, MemberTally]]:
@@ -97,31 +97,32 @@ def ordered_members(members: Sequence[MemberTally], name_of: NameOf) -> list[tup
     return sorted(named, key=lambda pair: (pair[0].lower(), pair[1].user_id))
 
 
-def members_csv(members: Sequence[MemberTally], name_of: NameOf) -> bytes:
-    rows = [
-        (
-            member.user_id,
-            name,
-            member.present,
-            member.late,
-            member.absent,
-            member.excused,
-            member.sessions_attended,
-            member.sessions_counted,
-            rate_text(member.rate),
-            member.events_going,
-            member.events_attended,
-            member.no_shows,
-            member.walk_ins,
-        )
-        for name, member in ordered_members(members, name_of)
-    ]
-    return build_csv(MEMBERS_HEADER, rows)
+def _member_row(pair: tuple[str, MemberTally]) -> tuple[object, ...]:
+    name, member = pair
+    return (
+        member.user_id,
+        name,
+        member.present,
+        member.late,
+        member.absent,
+        member.excused,
+        member.sessions_attended,
+        member.sessions_counted,
+        rate_text(member.rate),
+        member.events_going,
+        member.events_attended,
+        member.no_shows,
+        member.walk_ins,
+    )
 
 
-def events_csv(events: Sequence[EventTally], timezone: str) -> bytes:
-    rows = [
-        (
+def members_table(members: Sequence[MemberTally], name_of: NameOf) -> Table[tuple[str, MemberTally]]:
+    return Table(MEMBERS_HEADER, ordered_members(members, name_of), _member_row)
+
+
+def events_table(events: Sequence[EventTally], timezone: str) -> Table[EventTally]:
+    def row_of(event: EventTally) -> tuple[object, ...]:
+        return (
             event.event_id,
             event.title,
             *time_cells(event.starts_at, timezone),
@@ -130,16 +131,33 @@ def events_csv(events: Sequence[EventTally], timezone: str) -> bytes:
             event.no_shows,
             event.walk_ins,
         )
-        for event in events
-    ]
-    return build_csv(EVENTS_HEADER, rows)
+
+    return Table(EVENTS_HEADER, events, row_of)
 
 
 def _yes(flag: bool) -> str:
     return "yes" if flag else "no"
 
 
-def event_csv(
+def _waitlist_positions(rsvps: Sequence[Rsvp], signups: Sequence[SlotSignup]) -> dict[int, int]:
+    """1 for the next to be seated. Slot waitlists are served per slot; an event without slots
+    has one queue, in click order."""
+    in_slot = {signup.user_id for signup in signups}
+    positions: dict[int, int] = {}
+    queue = 0
+    for rsvp in sorted(rsvps, key=lambda item: item.sequence):
+        if rsvp.status == "waitlist" and rsvp.user_id not in in_slot:
+            queue += 1
+            positions[rsvp.user_id] = queue
+    per_slot: dict[int, int] = {}
+    for signup in sorted(signups, key=lambda item: (item.position, item.sequence)):
+        if signup.status == "waitlist":
+            per_slot[signup.position] = per_slot.get(signup.position, 0) + 1
+            positions[signup.user_id] = per_slot[signup.position]
+    return positions
+
+
+def event_table(
     event: Event,
     rsvps: Sequence[Rsvp],
     attendance: Sequence[Attendance],
@@ -149,7 +167,7 @@ def event_csv(
     timezone: str,
     now: datetime,
     name_of: NameOf,
-) -> bytes:
+) -> Table[tuple[int, Rsvp | None]]:
     """One row per member with any tie to the event: their RSVP, waitlist place, slot and
     attendance, in `/event attendees` order, then walk-ins who never answered by arrival.
 
@@ -157,34 +175,20 @@ def event_csv(
     event has ended (until then a member who said Going may still come), so before that the
     column is empty on every row."""
     attended = {row.user_id: row for row in attendance}
-    signup_of = {signup.user_id: signup for signup in signups}
+    slot_of = {signup.user_id: slot_names.get(signup.position, "") for signup in signups}
+    positions = _waitlist_positions(rsvps, signups)
     ended = event.ends_at <= now
-    slot_queue: dict[int, int] = {}
-    # Slot waitlists are served per slot; an event without slots has one queue.
-    position_of: dict[int, int] = {}
-    event_queue = 0
-    for rsvp in sorted(rsvps, key=lambda item: item.sequence):
-        if rsvp.status != "waitlist":
-            continue
-        signup = signup_of.get(rsvp.user_id)
-        if signup is None:
-            event_queue += 1
-            position_of[rsvp.user_id] = event_queue
-    for signup in sorted(signups, key=lambda item: (item.position, item.sequence)):
-        if signup.status == "waitlist":
-            slot_queue[signup.position] = slot_queue.get(signup.position, 0) + 1
-            position_of[signup.user_id] = slot_queue[signup.position]
 
-    def row(user_id: int, rsvp: Rsvp | None) -> tuple[object, ...]:
+    def row_of(pair: tuple[int, Rsvp | None]) -> tuple[object, ...]:
+        user_id, rsvp = pair
         came = attended.get(user_id)
         going = rsvp is not None and rsvp.status == "going"
-        signup = signup_of.get(user_id)
         return (
             user_id,
             name_of(user_id) or "",
             rsvp.status if rsvp else "",
-            position_of.get(user_id, "") if rsvp and rsvp.status == "waitlist" else "",
-            slot_names.get(signup.position, "") if signup else "",
+            positions.get(user_id, "") if rsvp and rsvp.status == "waitlist" else "",
+            slot_of.get(user_id, ""),
             *time_cells(rsvp.updated_at if rsvp else None, timezone),
             _yes(came is not None),
             *time_cells(came.attended_at if came else None, timezone),
@@ -193,7 +197,7 @@ def event_csv(
             _yes(came is not None and not going),
         )
 
-    rows = [row(rsvp.user_id, rsvp) for rsvp in going_first(rsvps)]
     answered = {rsvp.user_id for rsvp in rsvps}
-    rows += [row(item.user_id, None) for item in attendance if item.user_id not in answered]
-    return build_csv(EVENT_HEADER, rows)
+    items: list[tuple[int, Rsvp | None]] = [(rsvp.user_id, rsvp) for rsvp in going_first(rsvps)]
+    items += [(row.user_id, None) for row in attendance if row.user_id not in answered]
+    return Table(EVENT_HEADER, items, row_of)

@@ -4,16 +4,18 @@ answer, who may see whose, and the range parsing and report sending every `/repo
 from __future__ import annotations
 
 import io
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
 
 from bot.checks import AUDIENCE_ORGANIZER, ensure_staff, may_use
 from bot.errors import InvalidInput, NotAllowed
+from bot.progress import write_table
 from bot.replies import send_files, send_reply
 from cogs.reports import render
-from cogs.reports.exports import sessions_range_csv
+from cogs.reports.exports import sessions_table
 from cogs.reports.report import Report, member_report
 from utils.ranges import DayRange, RangeRefused, parse_range
 
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
     from bot.types import Interaction
     from storage.guild_config import GuildConfigRepository
     from storage.reports import ReportRepository
+    from utils.csv_export import Table
 
 FROM_HELP = "First day, in the server's time zone (e.g. 2027-03-01; default: 30 days before `to`)"
 TO_HELP = "Last day, included (e.g. 2027-03-31; default: today)"
@@ -90,16 +93,18 @@ class MemberHistory:
         report = member_report(days.label, tally, records, member.display_name, timezone)
         stem = f"{member.id}-{days.first.isoformat()}-to-{days.last.isoformat()}"
         await send_report(
-            interaction, report, chosen, [(f"rollcall-member-{stem}.csv", sessions_range_csv(records, timezone))]
+            interaction, report, chosen, [(f"rollcall-member-{stem}.csv", sessions_table(records, timezone))]
         )
 
 
 async def send_report(
-    interaction: Interaction, report: Report, chosen: str, csv_files: list[tuple[str, bytes]]
+    interaction: Interaction, report: Report, chosen: str, csv_tables: Sequence[tuple[str, Table[Any]]]
 ) -> None:
+    """The report in the chosen format; its tables are written only when `csv` was chosen."""
     stem = "".join(ch if ch.isalnum() else "-" for ch in report.title.lower())[:60].strip("-") or "report"
     if chosen == "csv":
-        await send_files(interaction, f"**{report.title}**", csv_files)
+        files = [(name, await write_table(interaction, table)) for name, table in csv_tables]
+        await send_files(interaction, f"**{report.title}**", files)
         return
     if chosen == "pdf":
         data = await render.pdf(report.chart)
