@@ -10,6 +10,7 @@ import discord
 from discord.utils import MISSING
 
 from utils.attachments import Upload, batches, fit_attachments
+from utils.text import shorten
 
 # Discord refuses a message past these (400 / 50035), and the member then sees nothing at all.
 MESSAGE_CONTENT_LIMIT = 2_000
@@ -50,8 +51,8 @@ async def send_files(
     ephemeral: bool = True,
 ) -> int:
     """Answer with `files`, fitted to the interaction's upload limit (zipped, then split) and spread
-    over as many messages as Discord needs; each later message says which part it is, so a long
-    export shows its progress. Returns the number of messages sent."""
+    over as many messages as Discord needs; each later message says which part it is. Returns the
+    number of messages sent."""
     # Zipping a large export is CPU work; the event loop keeps serving everyone else meanwhile.
     fitted = await asyncio.to_thread(fit_attachments, files, interaction.filesize_limit)
     groups = batches(fitted, interaction.filesize_limit) or [[]]
@@ -66,7 +67,7 @@ async def send_files(
             text += f"\nSending {total} messages…"
         await send_reply(
             interaction,
-            text[:MESSAGE_CONTENT_LIMIT],
+            shorten(text, MESSAGE_CONTENT_LIMIT),
             embed=embed if index == 0 else None,
             files=[discord.File(io.BytesIO(data), filename=name) for name, data in group],
             ephemeral=ephemeral,

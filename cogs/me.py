@@ -9,7 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.replies import send_reply
-from cogs.reports.history import FORMAT_CHOICES, MemberHistory
+from cogs.reports.history import FORMAT_CHOICES, FORMAT_HELP, FROM_HELP, TO_HELP, MemberHistory
 
 if TYPE_CHECKING:
     from bot.clock import Clock
@@ -33,11 +33,7 @@ class Me(commands.Cog):
 
     @me_group.command(name="attendance", description="Your own attendance: rate, roll calls, events, with a chart")
     @app_commands.rename(from_text="from", to_text="to", chosen="format")
-    @app_commands.describe(
-        from_text="First day (e.g. 2027-03-01; default: 30 days before `to`)",
-        to_text="Last day, included (e.g. 2027-03-31; default: today)",
-        chosen="embed: figures and a chart (default); csv: your records; pdf: figures and chart",
-    )
+    @app_commands.describe(from_text=FROM_HELP, to_text=TO_HELP, chosen=FORMAT_HELP)
     @app_commands.choices(chosen=FORMAT_CHOICES)
     async def me_attendance(
         self,

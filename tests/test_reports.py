@@ -198,3 +198,13 @@ async def test_me_attendance_with_no_record_says_so(h, seeded):
     result = await h.command("me attendance", user="organizer", channel="general", options=NOVEMBER)
     assert "nothing to report" in result.text
     assert files_of(result) == []
+
+
+async def test_report_event_on_a_cancelled_event_says_why_and_export_event_still_lists_it(h, seeded, clock):
+    _, _, event = seeded
+    assert await h.bot.events.cancel(event, actor_id=h.member("admin").id, now=clock.now())
+    result = await h.command("report event", user="admin", channel="admin", event=event.id)
+    assert "was cancelled, so it has no attendance to report" in result.text
+    assert [sent.kind for sent in result.sent] == ["response"]
+    exported = await h.command("export event", user="admin", channel="admin", event=event.id)
+    assert {row["rsvp_status"] for row in table(files_of(exported)[0][1])} == {"going", ""}

@@ -1,5 +1,5 @@
-"""Charts for reports, drawn with matplotlib's Agg canvas (no GUI, no pyplot global state, so a
-worker thread can draw while the event loop serves everyone else). Readable at Discord's preview
+"""Charts for reports, drawn with matplotlib's Agg canvas (no GUI, no pyplot global state); the bot
+calls these in its chart worker process (cogs/reports/render.py). Readable at Discord's preview
 size: labelled axes, dates on x in the guild's time zone, a legend."""
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""`/export`: roll calls over a date range in one file, and members' attendance over a range.
-`/report member|event|range`: the key figures as an embed with a PNG chart, a CSV, or a PDF."""
+"""`/export sessions|members|event`: roll calls over a date range in one file, members' attendance
+over a range, one event's people. `/report member|event|range`: the key figures as an embed with a
+PNG chart, a CSV, or a PDF."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import AUDIENCE_EVERYONE, AUDIENCE_ORGANIZER, staff_only
+from bot.errors import InvalidInput
 from bot.progress import write_table
 from bot.replies import send_files, send_reply
+from cogs.events.creator import creator_or_staff
 from cogs.events.listing import event_autocomplete, find_event, managed_event_autocomplete
-from cogs.events.manage import creator_or_staff
 from cogs.reports import render
 from cogs.reports.exports import NameOf, event_table, events_table, members_table, sessions_table
 from cogs.reports.history import FORMAT_CHOICES, FORMAT_HELP, FROM_HELP, TO_HELP, MemberHistory, send_report
@@ -66,6 +68,8 @@ class Reports(commands.Cog):
         self.history = MemberHistory(reports, configs, clock)
 
     async def cog_load(self) -> None:
+        # The chart worker belongs to the process, shared by every bot it runs (a restart in place,
+        # the tests), so unloading the cog leaves it running; it exits with the process.
         render.warm()
 
     async def _range(
@@ -229,6 +233,12 @@ class Reports(commands.Cog):
     @staff_only()
     async def report_event(self, interaction: Interaction, event: int, chosen: str = "embed") -> None:
         found = await find_event(self.events, interaction.guild_id, event)
+        if found.cancelled_at is not None:
+            # Cancelled events are left out of every figure, so there is nothing to reconcile.
+            raise InvalidInput(
+                f"**{shorten(found.title, 100)}** was cancelled, so it has no attendance to report. "
+                f"`/export event` still lists who had answered."
+            )
         guild_id = found.guild_id
         config = await self.configs.get(guild_id)
         await interaction.response.defer(ephemeral=True, thinking=True)
