@@ -282,6 +282,8 @@ class ReportRepository:
 
 
 def _for_one(sql: str, column: str, params: list[object], one: int | None, group: str) -> tuple[str, list[object]]:
+    """`sql` narrowed to one member when `one` is set, then grouped. `column` and `group` are always
+    constants written in this module (as `IN_RANGE` is); every value is bound as `?`."""
     if one is not None:
         sql += " AND " + column + " = ?"
         params = [*params, one]
