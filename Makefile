@@ -53,6 +53,7 @@ bench: install-dev
 	$(BIN)/python -m bench.shard_jobs
 	$(BIN)/python -m bench.restart_recovery
 	$(BIN)/python -m bench.roster_import
+	$(BIN)/python -m bench.report_range
 
 clean:
 	rm -rf $(VENV) .venv-ci .pytest_cache .ruff_cache

@@ -34,6 +34,7 @@ from storage.meta import MetaRepository
 from storage.outbox import OutboxRepository
 from storage.postgres import redact_url
 from storage.presets import PresetRepository
+from storage.reports import ReportRepository
 from storage.verification import VerificationRepository
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ EXTENSIONS = (
     "cogs.me",
     "cogs.presets",
     "cogs.verification",
+    "cogs.reports",
 )
 
 # Discord answers a command sync for a server the application is not in with 403 / 50001.
@@ -126,6 +128,7 @@ class Rollcall(commands.Bot):
         self.event_slots = EventSlotRepository(self.db, self.audit)
         self.presets = PresetRepository(self.db, self.audit)
         self.verification = VerificationRepository(self.db, self.audit)
+        self.reports = ReportRepository(self.db)
         self.delivery = Delivery(self, self.outbox, self.guild_configs, self.jobs, self.clock)
         self.tracked_posts = TrackedPosts(self.delivery)
 

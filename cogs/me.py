@@ -1,4 +1,5 @@
-"""/me: a member's own settings. Today: `/me reminders off|on` for event reminder DMs."""
+"""/me: a member's own settings and record: `/me reminders off|on` for event reminder DMs, and
+`/me attendance` (their own attendance only, ephemeral, with a small chart)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.replies import send_reply
+from cogs.reports.history import FORMAT_CHOICES, FORMAT_HELP, FROM_HELP, TO_HELP, MemberHistory
 
 if TYPE_CHECKING:
     from bot.clock import Clock
@@ -24,9 +26,24 @@ REMINDER_CHOICES = [
 class Me(commands.Cog):
     me_group = app_commands.Group(name="me", description="Your own Rollcall settings", guild_only=True)
 
-    def __init__(self, *, reminders: EventReminderRepository, clock: Clock) -> None:
+    def __init__(self, *, reminders: EventReminderRepository, history: MemberHistory, clock: Clock) -> None:
         self.reminders = reminders
+        self.history = history
         self.clock = clock
+
+    @me_group.command(name="attendance", description="Your own attendance: rate, roll calls, events, with a chart")
+    @app_commands.rename(from_text="from", to_text="to", chosen="format")
+    @app_commands.describe(from_text=FROM_HELP, to_text=TO_HELP, chosen=FORMAT_HELP)
+    @app_commands.choices(chosen=FORMAT_CHOICES)
+    async def me_attendance(
+        self,
+        interaction: Interaction,
+        from_text: str | None = None,
+        to_text: str | None = None,
+        chosen: str = "embed",
+    ) -> None:
+        # Always the caller's own record: there is no member option to point elsewhere.
+        await self.history.answer(interaction, interaction.user, from_text, to_text, chosen)
 
     @me_group.command(name="reminders", description="Turn your event reminder DMs in this server off or on")
     @app_commands.describe(state="off: no reminder DMs from this server's events; on: reminders again")
@@ -53,4 +70,5 @@ class Me(commands.Cog):
 
 
 async def setup(bot: Rollcall) -> None:
-    await bot.add_cog(Me(reminders=bot.event_reminders, clock=bot.clock))
+    history = MemberHistory(bot.reports, bot.guild_configs, bot.clock)
+    await bot.add_cog(Me(reminders=bot.event_reminders, history=history, clock=bot.clock))

@@ -482,6 +482,7 @@ async def test_export_csv_content_and_formula_injection(configured):
         "corrected_by_id",
         "corrected_by",
         "corrected_at_utc",
+        "corrected_at_local",
     ]
     assert rows["sneaky"]["display_name"].startswith("'=")
     assert rows["sneaky"]["status"] == "present"

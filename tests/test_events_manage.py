@@ -202,6 +202,7 @@ async def test_long_attendee_lists_are_cut_and_attached_as_a_formula_safe_csv(h,
         "attended_at_utc",
         "source",
         "slot",
+        "attended_at_local",
     ]
     assert len(rows) == 70
     assert rows[0]["display_name"] == "'=HYPERLINK(1)"

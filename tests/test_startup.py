@@ -317,7 +317,9 @@ async def test_help_in_a_dm_lists_what_everyone_may_use(h):
     result = await h.dm_command("help", user="member")
     assert result.ephemeral
     assert "/here" in result.text and "/help" in result.text
-    assert "/config" not in result.text and "/attendance" not in result.text
+    assert "/config" not in result.text and "/attendance open" not in result.text
+    # The one /attendance command everyone may use: their own record.
+    assert "/attendance history" in result.text
     assert "server" in result.text
 
 

@@ -41,8 +41,8 @@ async def test_the_tokens_csv_has_the_mail_merge_columns_and_typeable_tokens(h, 
     reply = final_reply(await import_roster(h, b"email,name\nada@example.org,=HYPERLINK(1)\n", expiry_days=3))
     text = reply.file("roster-tokens.csv").decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text)))
-    assert rows[0] == ["email", "name", "token", "expires_at"]
-    email, name, token, expires = rows[1]
+    assert rows[0] == ["email", "name", "token", "expires_at_utc", "expires_at_local"]
+    email, name, token, expires, _expires_local = rows[1]
     assert email == "ada@example.org" and name == "'=HYPERLINK(1)"  # formula-safe
     assert expires == (clock.now() + timedelta(days=3)).isoformat(timespec="seconds")
     groups = token.split("-")

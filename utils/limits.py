@@ -70,3 +70,8 @@ SLOT_SEATS = Limit(1, 100, "seats")
 # A select menu offers at most 25 options, one per slot.
 MAX_SLOTS = 25
 SLOT_SIGNUP_STATUSES = ("seated", "waitlist")
+
+# An export of at least this many rows shows its progress while it is written, in this many
+# equal steps: the deferred reply is edited after each step but the last (every 20 %).
+EXPORT_PROGRESS_ROWS = 5_000
+EXPORT_PROGRESS_STEPS = 5

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from cogs.attendance.cog import Attendance
 from cogs.attendance.live import RollCalls
+from cogs.reports.history import MemberHistory
 
 if TYPE_CHECKING:
     from bot.core import Rollcall
@@ -22,5 +23,6 @@ async def setup(bot: Rollcall) -> None:
             configs=bot.guild_configs,
             delivery=bot.delivery,
             clock=bot.clock,
+            history=MemberHistory(bot.reports, bot.guild_configs, bot.clock),
         )
     )

@@ -4,18 +4,25 @@ cogs/attendance/answers.py."""
 
 from __future__ import annotations
 
-import io
 from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import AUDIENCE_ORGANIZER, ensure_can_post, ensure_in_range, staff_autocomplete, staff_only
+from bot.checks import (
+    AUDIENCE_EVERYONE,
+    AUDIENCE_ORGANIZER,
+    ensure_can_post,
+    ensure_in_range,
+    staff_autocomplete,
+    staff_only,
+)
 from bot.clock import Clock
 from bot.delivery import Delivery
 from bot.errors import InvalidInput, NotFound
-from bot.replies import send_reply
+from bot.progress import write_table
+from bot.replies import send_files, send_reply
 from bot.types import Interaction
 from cogs.attendance.answers import answer, channel_list
 from cogs.attendance.live import RollCalls, RollCallSettings
@@ -29,6 +36,7 @@ from cogs.attendance.views import (
     session_label,
 )
 from cogs.events.listing import matching_events
+from cogs.reports.history import FORMAT_CHOICES, FORMAT_HELP, FROM_HELP, TO_HELP, MemberHistory
 from storage.attendance import AttendanceRepository, AttendanceSession
 from storage.events import Event, EventRepository
 from storage.guild_config import GuildConfigRepository
@@ -41,17 +49,13 @@ if TYPE_CHECKING:
 STATUS_CHOICES = [app_commands.Choice(name=status, value=status) for status in RECORD_STATUSES]
 
 
-def csv_attachment(session: AttendanceSession, data: bytes) -> discord.File:
-    """A fresh file each time: a discord.File is consumed by the send that uploads it."""
-    return discord.File(io.BytesIO(data), filename=session_csv_name(session))
-
-
 class Attendance(commands.Cog):
     attendance_group = app_commands.Group(
         name="attendance",
-        description="Run live roll calls with rotating codes",
+        description="Live roll calls with rotating codes, and attendance history",
         guild_only=True,
-        default_permissions=discord.Permissions(manage_guild=True),
+        # Not hidden from members with `default_permissions`: `/attendance history` is theirs too
+        # (Discord can only hide a whole group). Every organizer subcommand is checked in code.
         extras={"audience": AUDIENCE_ORGANIZER},
     )
     dynamic_items = (SessionsPageButton,)
@@ -66,6 +70,7 @@ class Attendance(commands.Cog):
         configs: GuildConfigRepository,
         delivery: Delivery,
         clock: Clock,
+        history: MemberHistory,
     ) -> None:
         self.bot = bot
         self.roll_calls = roll_calls
@@ -74,6 +79,7 @@ class Attendance(commands.Cog):
         self.configs = configs
         self.delivery = delivery
         self.clock = clock
+        self.history = history
 
     async def cog_load(self) -> None:
         await self.roll_calls.load()
@@ -271,12 +277,14 @@ class Attendance(commands.Cog):
             for session in open_sessions
         ]
         embed, lockouts_cut = status_embed(statuses)
-        files = []
-        if lockouts_cut:
-            config = await self.configs.get(interaction.guild_id)
-            data = lockouts_csv(statuses, config.timezone, self.roll_calls.display_name_in(interaction.guild_id))
-            files.append(discord.File(io.BytesIO(data), filename=LOCKOUTS_FILE))
-        await send_reply(interaction, embed=embed, files=files)
+        if not lockouts_cut:
+            await send_reply(interaction, embed=embed)
+            return
+        config = await self.configs.get(interaction.guild_id)
+        data = lockouts_csv(statuses, config.timezone, self.roll_calls.display_name_in(interaction.guild_id))
+        await send_files(
+            interaction, "Everyone locked out is in the attached file.", [(LOCKOUTS_FILE, data)], embed=embed
+        )
 
     def _channel_name(self, session: AttendanceSession) -> str:
         channel = self.bot.get_channel(session.channel_id)
@@ -363,5 +371,34 @@ class Attendance(commands.Cog):
         config = await self.configs.get(interaction.guild_id)
         await interaction.response.defer(ephemeral=True, thinking=True)
         counts = await self.sessions.count_statuses(target.id)
-        file = csv_attachment(target, await self.roll_calls.csv_bytes(target, config))
-        await send_reply(interaction, f"Roll call #{target.id}: {counts_line(counts)}", files=[file])
+        data = await write_table(interaction, await self.roll_calls.csv_table(target, config))
+        await send_files(
+            interaction, f"Roll call #{target.id}: {counts_line(counts)}", [(session_csv_name(target), data)]
+        )
+
+    @attendance_group.command(
+        name="history",
+        description="A member's attendance: rate, roll calls, events (yours, unless you are an organizer)",
+        extras={"audience": AUDIENCE_EVERYONE},
+    )
+    @app_commands.rename(from_text="from", to_text="to", chosen="format")
+    @app_commands.describe(
+        member="Whose record (default: yours); organizers may pick anyone",
+        from_text=FROM_HELP,
+        to_text=TO_HELP,
+        chosen=FORMAT_HELP,
+    )
+    @app_commands.choices(chosen=FORMAT_CHOICES)
+    async def attendance_history(
+        self,
+        interaction: Interaction,
+        member: discord.User | None = None,
+        from_text: str | None = None,
+        to_text: str | None = None,
+        chosen: str = "embed",
+    ) -> None:
+        # A user, not only a member: an organizer may look up someone who has since left, whose
+        # records stay. The rule on whose record is checked here in code, whatever Discord shows.
+        target = member or interaction.user
+        await self.history.ensure_may_see(interaction, target)
+        await self.history.answer(interaction, target, from_text, to_text, chosen)

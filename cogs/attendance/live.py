@@ -16,11 +16,12 @@ from bot.errors import InvalidInput, RollcallError
 from bot.scheduler import JobScheduler
 from bot.tracked_post import TrackedPost, TrackedPosts
 from cogs.attendance.report import CLOSE_REPORT_KIND, close_report, close_report_owed, closed_line
-from cogs.attendance.views import closed_message_embed, code_message_embed, session_csv
-from storage.attendance import AttendanceRepository, AttendanceSession, SessionAlreadyOpen
+from cogs.attendance.views import closed_message_embed, code_message_embed, session_table
+from storage.attendance import AttendanceRecord, AttendanceRepository, AttendanceSession, SessionAlreadyOpen
 from storage.guild_config import GuildConfig, GuildConfigRepository
 from storage.outbox import OwedMessage
 from utils.codes import new_secret, window_at, window_code, window_start
+from utils.csv_export import Table
 
 log = logging.getLogger(__name__)
 
@@ -298,6 +299,9 @@ class RollCalls:
 
         return name_of
 
-    async def csv_bytes(self, session: AttendanceSession, config: GuildConfig) -> bytes:
+    async def csv_table(self, session: AttendanceSession, config: GuildConfig) -> Table[AttendanceRecord]:
         records = await self._sessions.list_records(session.id)
-        return session_csv(records, config.timezone, self.display_name_in(session.guild_id))
+        return session_table(records, config.timezone, self.display_name_in(session.guild_id))
+
+    async def csv_bytes(self, session: AttendanceSession, config: GuildConfig) -> bytes:
+        return (await self.csv_table(session, config)).build()

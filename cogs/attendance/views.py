@@ -13,8 +13,8 @@ from bot.checks import ensure_staff
 from bot.pages import PageButton
 from bot.tree import GuardedItem, RollcallView
 from storage.attendance import AttendanceRecord, AttendanceRepository, AttendanceSession, SessionSummary
-from utils.csv_export import build_csv
-from utils.timefmt import discord_timestamp, local_iso, local_text, utc_iso
+from utils.csv_export import Table, time_cells, time_header
+from utils.timefmt import discord_timestamp, local_text
 
 if TYPE_CHECKING:
     from bot.types import Interaction
@@ -25,11 +25,12 @@ CSV_HEADER = (
     "user_name",
     "display_name",
     "status",
-    "submitted_at_utc",
-    "submitted_at_local",
+    *time_header("submitted_at"),
     "corrected_by_id",
     "corrected_by",
+    # The local twin is last so sheets built on the older columns keep their positions.
     "corrected_at_utc",
+    "corrected_at_local",
 )
 
 
@@ -71,22 +72,22 @@ def session_label(session: AttendanceSession, channel_name: str | None, timezone
     return f"#{session.id} · {where} · {local_text(session.opened_at, timezone)} · {state}"
 
 
-def session_csv(records: list[AttendanceRecord], timezone: str, name_of: Callable[[int], str | None]) -> bytes:
-    rows = [
-        (
+def session_table(
+    records: list[AttendanceRecord], timezone: str, name_of: Callable[[int], str | None]
+) -> Table[AttendanceRecord]:
+    def row_of(record: AttendanceRecord) -> tuple[object, ...]:
+        return (
             record.user_id,
             record.user_name,
             record.display_name,
             record.status,
-            utc_iso(record.submitted_at),
-            local_iso(record.submitted_at, timezone),
+            *time_cells(record.submitted_at, timezone),
             record.corrected_by or "",
             (name_of(record.corrected_by) or "") if record.corrected_by else "",
-            utc_iso(record.corrected_at),
+            *time_cells(record.corrected_at, timezone),
         )
-        for record in records
-    ]
-    return build_csv(CSV_HEADER, rows)
+
+    return Table(CSV_HEADER, records, row_of)
 
 
 def session_csv_name(session: AttendanceSession) -> str:

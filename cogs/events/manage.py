@@ -2,26 +2,26 @@
 
 Who may act: admins (Manage Server) and the organizer role through bot/checks.py, in the admin
 channel when one is set; the member who created an event may also edit and cancel it, from any
-channel. The check runs as the command's own check and again on every modal submit and confirm
+channel (cogs/events/creator.py). The check runs as the command's own check and again on every modal submit and confirm
 click, which come later and may find the role gone. An event is always looked up in the guild
 the interaction came from (`find_event`), so another server's event id reads as a missing one."""
 
 from __future__ import annotations
 
-import io
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 
-from bot.checks import AUDIENCE_ORGANIZER, ensure_staff, is_admin, is_organizer, staff_only
+from bot.checks import AUDIENCE_ORGANIZER, staff_only
 from bot.delivery import Outcome
-from bot.errors import InvalidInput, NotAllowed
-from bot.replies import send_reply
+from bot.errors import InvalidInput
+from bot.replies import send_files, send_reply
+from cogs.events.creator import creator_or_staff, ensure_may_manage
 from cogs.events.group import event_group
 from cogs.events.listing import event_autocomplete, event_link, find_event, managed_event_autocomplete
 from cogs.events.manage_attendees import attendee_lists, attendees_csv, attendees_csv_name
@@ -43,7 +43,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
 CHOSEN_STATUS_CHOICES = [
     app_commands.Choice(name="going", value="going"),
     app_commands.Choice(name="interested", value="interested"),
@@ -71,42 +70,6 @@ class NoticeCount:
 
 def same_text(typed: str, shown: str) -> bool:
     return " ".join(typed.split()) == " ".join(shown.split())
-
-
-async def ensure_may_manage(interaction: Interaction, configs: GuildConfigRepository, event: Event, doing: str) -> None:
-    """The creator of an event may `doing` it anywhere; otherwise the organizer check of
-    bot/checks.py (admins or the organizer role, in the admin channel when one is set)."""
-    if interaction.user.id == event.created_by:
-        return
-    member = interaction.user
-    if not isinstance(member, discord.Member):
-        raise NotAllowed("This command only works inside a server.")
-    config = await configs.get(event.guild_id)
-    if not (is_admin(member, interaction.permissions) or is_organizer(member, config)):
-        raise NotAllowed(
-            f"Only server admins (Manage Server), the organizer role and the member who created "
-            f"**{shorten(event.title, 80)}** can {doing} it."
-        )
-    await ensure_staff(interaction, organizers_allowed=True)
-
-
-def creator_or_staff(doing: str) -> Callable[[T], T]:
-    """The in-code check of edit and cancel: reads the `event` option, so the creator passes."""
-
-    async def predicate(interaction: Interaction) -> bool:
-        cog = interaction.command.binding if interaction.command is not None else None
-        event_id = getattr(interaction.namespace, "event", None)
-        if not isinstance(cog, EventManageCommands) or not isinstance(event_id, int):
-            await ensure_staff(interaction, organizers_allowed=True)
-            return True
-        event = await find_event(cog.events, interaction.guild_id, event_id)
-        await ensure_may_manage(interaction, cog.configs, event, doing)
-        return True
-
-    def decorator(command: T) -> T:
-        return app_commands.check(predicate)(command)
-
-    return decorator
 
 
 class EventManageCommands:
@@ -160,9 +123,11 @@ class EventManageCommands:
 
         slots = await self.event_slots.slot_names_by_user(found.id)
         data = attendees_csv(rsvps, attendance, config.timezone, name_of, slots)
-        file = discord.File(io.BytesIO(data), filename=attendees_csv_name(found))
-        await send_reply(
-            interaction, "Too many to name here: everyone is in the attached CSV.", embed=lists.embed, files=[file]
+        await send_files(
+            interaction,
+            "Too many to name here: everyone is in the attached CSV.",
+            [(attendees_csv_name(found), data)],
+            embed=lists.embed,
         )
 
     # ---- /event edit -------------------------------------------------------------------

@@ -10,7 +10,7 @@ import discord
 
 from bot.replies import EMBED_FIELD_VALUE_LIMIT
 from storage.events import Attendance, Event, Rsvp, going_first
-from utils.csv_export import build_csv
+from utils.csv_export import build_csv, time_cells, time_header
 from utils.text import shorten
 from utils.timefmt import local_iso, utc_iso
 
@@ -19,13 +19,13 @@ CSV_HEADER = (
     "display_name",
     "status",
     "position",
-    "rsvp_at_utc",
-    "rsvp_at_local",
+    *time_header("rsvp_at"),
     "attended",
     "attended_at_utc",
     "source",
     # The slot held or waited for, on an event made from a preset (last, so older sheets keep their columns).
     "slot",
+    "attended_at_local",
 )
 # Status of a member who attended without any RSVP.
 WALK_IN = "walk_in"
@@ -101,12 +101,12 @@ def attendees_csv(
                 name_of(rsvp.user_id) or "",
                 rsvp.status,
                 position,
-                utc_iso(rsvp.updated_at),
-                local_iso(rsvp.updated_at, timezone),
+                *time_cells(rsvp.updated_at, timezone),
                 "yes" if came else "no",
                 utc_iso(came.attended_at) if came else "",
                 came.source if came else "",
                 slot_of.get(rsvp.user_id, ""),
+                local_iso(came.attended_at, timezone) if came else "",
             )
         )
     answered = {rsvp.user_id for rsvp in rsvps}
@@ -124,6 +124,7 @@ def attendees_csv(
                     utc_iso(row.attended_at),
                     row.source,
                     "",
+                    local_iso(row.attended_at, timezone),
                 )
             )
     return build_csv(CSV_HEADER, rows)

@@ -22,8 +22,8 @@ from discord import app_commands
 from bot.checks import ensure_in_range
 from bot.errors import InvalidInput
 from bot.tree import RollcallView
+from cogs.events.creator import ensure_may_manage
 from cogs.events.listing import find_event
-from cogs.events.manage import ensure_may_manage
 from cogs.events.post import post_view
 from storage.event_series import Series
 from storage.events import Event

@@ -7,7 +7,6 @@ The join, deadline and modal logic is the `Gatekeeper` (gate.py); the import, ro
 
 from __future__ import annotations
 
-import io
 import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -18,17 +17,17 @@ from discord.ext import commands
 
 from bot.checks import AUDIENCE_ADMIN, AUDIENCE_EVERYONE, ensure_in_range, is_admin, staff_only
 from bot.errors import InvalidInput, NotAllowed, NotFound
-from bot.replies import send_reply
+from bot.replies import send_files, send_reply
 from cogs.verification import redact
 from cogs.verification.gate import Gatekeeper
 from cogs.verification.roster_import import TOKENS_FILE, Issued, RosterImport, tokens_csv
 from cogs.verification.views import StatusPageButton, VerifyButton, render_status_page
 from storage.verification import ENTRY_STATUSES, IMPORT_MODES, RosterEntry
-from utils.csv_export import build_csv
+from utils.csv_export import build_csv, time_cells, time_header
 from utils.limits import TOKEN_EXPIRY_DAYS, VERIFICATION_TIMEOUT
 from utils.roster import MAX_EMAIL, normalize_email
 from utils.text import echo, shorten
-from utils.timefmt import discord_timestamp, utc_iso
+from utils.timefmt import discord_timestamp
 from utils.tokens import new_token, token_digest
 
 if TYPE_CHECKING:
@@ -46,9 +45,9 @@ EXPORT_HEADER = (
     "discord_username",
     "status",
     "user_id",
-    "verified_at_utc",
-    "token_expires_at_utc",
-    "created_at_utc",
+    *time_header("verified_at"),
+    *time_header("token_expires_at"),
+    *time_header("created_at"),
 )
 MODE_CHOICES = [
     app_commands.Choice(name="add: refuse e-mails already in the roster", value="add"),
@@ -130,7 +129,8 @@ class Verification(commands.Cog):
         ensure_in_range("The expiry", expiry_days, TOKEN_EXPIRY_DAYS.bounds, TOKEN_EXPIRY_DAYS.unit)
         if mode not in IMPORT_MODES:
             raise InvalidInput(f"`{echo(mode)}` is not a mode: pick add or update from the list.")
-        await self.importer.run(interaction, file, expiry_days, mode)
+        config = await self.configs.get(interaction.guild_id or 0)
+        await self.importer.run(interaction, file, expiry_days, mode, config.timezone)
 
     @verify_group.command(
         name="status", description="Members who still have to verify, with their deadlines", extras=ADMIN
@@ -252,7 +252,9 @@ class Verification(commands.Cog):
         mailing = self.importer.mailer is not None and interaction.guild is not None
         if mailing:
             text += " 📧 I'm e-mailing it now."
-        await send_reply(interaction, text, files=[discord.File(io.BytesIO(tokens_csv(issued)), filename=TOKENS_FILE)])
+        timezone = (await self.configs.get(guild_id)).timezone
+        data = tokens_csv(issued, timezone)
+        await send_files(interaction, text, [(TOKENS_FILE, data)])
         if mailing:
             assert interaction.guild is not None
             await self.importer.send_mails(interaction, issued, interaction.guild.name)
@@ -278,6 +280,7 @@ class Verification(commands.Cog):
         guild_id = interaction.guild_id or 0
         now = self.clock.now()
         entries = await self.repo.list_entries(guild_id, status=None, now=now)
+        timezone = (await self.configs.get(guild_id)).timezone
         rows = [
             (
                 entry.email,
@@ -285,17 +288,15 @@ class Verification(commands.Cog):
                 entry.discord_username or "",
                 entry.status_at(now),
                 entry.user_id or "",
-                utc_iso(entry.verified_at),
-                utc_iso(entry.token_expires_at),
-                utc_iso(entry.created_at),
+                *time_cells(entry.verified_at, timezone),
+                *time_cells(entry.token_expires_at, timezone),
+                *time_cells(entry.created_at, timezone),
             )
             for entry in entries
         ]
         data = build_csv(EXPORT_HEADER, rows)
         name = f"roster-{now:%Y-%m-%d}.csv"
-        await send_reply(
-            interaction, f"{len(rows):,} roster entries.", files=[discord.File(io.BytesIO(data), filename=name)]
-        )
+        await send_files(interaction, f"{len(rows):,} roster entries.", [(name, data)])
 
     @verify_group.command(
         name="enforce_existing",

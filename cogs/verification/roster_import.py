@@ -11,7 +11,6 @@ clock. One import runs at a time per server.
 from __future__ import annotations
 
 import asyncio
-import io
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,8 +22,9 @@ import discord
 from bot.delivery import Target
 from bot.errors import InvalidInput
 from bot.mailer import Failure, Mail, Mailer
+from bot.replies import send_files
 from storage.verification import NewEntry, VerificationRepository
-from utils.csv_export import build_csv
+from utils.csv_export import build_csv, time_cells, time_header
 from utils.roster import MAX_FILE_BYTES, BadRow, RosterRefused, RosterRow, parse_roster, too_big_message
 from utils.text import shorten
 from utils.timefmt import discord_timestamp, utc_iso
@@ -45,7 +45,7 @@ INLINE_BAD_ROWS = 10
 TOKENS_FILE = "roster-tokens.csv"
 REPORT_FILE = "roster-errors.csv"
 MAIL_FAILURES_FILE = "email-failures.csv"
-TOKEN_HEADER = ("email", "name", "token", "expires_at")
+TOKEN_HEADER = ("email", "name", "token", *time_header("expires_at"))
 MESSAGE_BUDGET = 1_900
 
 
@@ -59,12 +59,9 @@ class Issued:
     expires_at: datetime
 
 
-def tokens_csv(issued: Sequence[Issued]) -> bytes:
-    return build_csv(TOKEN_HEADER, [(item.email, item.name, item.token, utc_iso(item.expires_at)) for item in issued])
-
-
-def tokens_file(issued: Sequence[Issued]) -> discord.File:
-    return discord.File(io.BytesIO(tokens_csv(issued)), filename=TOKENS_FILE)
+def tokens_csv(issued: Sequence[Issued], timezone: str) -> bytes:
+    rows = [(item.email, item.name, item.token, *time_cells(item.expires_at, timezone)) for item in issued]
+    return build_csv(TOKEN_HEADER, rows)
 
 
 def token_mail(item: Issued, guild_name: str) -> Mail:
@@ -101,7 +98,9 @@ class RosterImport:
         self.mailer = mailer
         self._running: set[int] = set()
 
-    async def run(self, interaction: Interaction, file: discord.Attachment, expiry_days: int, mode: str) -> None:
+    async def run(
+        self, interaction: Interaction, file: discord.Attachment, expiry_days: int, mode: str, timezone: str
+    ) -> None:
         guild_id = interaction.guild_id or 0
         if file.size > MAX_FILE_BYTES:
             raise InvalidInput(too_big_message(file.size))
@@ -109,12 +108,18 @@ class RosterImport:
             raise InvalidInput("An import is already running in this server; wait for its report, then try again.")
         self._running.add(guild_id)
         try:
-            await self._run(interaction, guild_id, file, expiry_days, mode)
+            await self._run(interaction, guild_id, file, expiry_days, mode, timezone)
         finally:
             self._running.discard(guild_id)
 
     async def _run(
-        self, interaction: Interaction, guild_id: int, file: discord.Attachment, expiry_days: int, mode: str
+        self,
+        interaction: Interaction,
+        guild_id: int,
+        file: discord.Attachment,
+        expiry_days: int,
+        mode: str,
+        timezone: str,
     ) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
@@ -153,7 +158,7 @@ class RosterImport:
             len(bad),
         )
         bad.sort(key=lambda row: row.line)
-        files = [tokens_file(issued)] if issued else []
+        files = [(TOKENS_FILE, tokens_csv(issued, timezone))] if issued else []
         text = self._summary(file.filename, len(entries), updated, kept_verified, len(issued), expires_at)
         if bad:
             listed = bad_rows_text(bad)
@@ -162,10 +167,10 @@ class RosterImport:
             else:
                 text += f"\n**{len(bad)} rows refused**: see `{REPORT_FILE}` (line in your file, reason)."
                 report = build_csv(("line", "reason"), [(row.line, row.reason) for row in bad])
-                files.append(discord.File(io.BytesIO(report), filename=REPORT_FILE))
+                files.append((REPORT_FILE, report))
         if issued and self.mailer is not None:
             text += f"\n📧 I'm e-mailing each of the {len(issued):,} tokens now and will report here when done."
-        await interaction.followup.send(shorten(text, 2_000), files=files, ephemeral=True)
+        await send_files(interaction, shorten(text, MESSAGE_BUDGET), files)
         if issued and self.mailer is not None and interaction.guild is not None:
             await self.send_mails(interaction, issued, interaction.guild.name)
 
@@ -246,9 +251,7 @@ class RosterImport:
                 files.append((MAIL_FAILURES_FILE, build_csv(("email", "reason"), rows)))
             text += "\nTheir tokens are in the CSV above; send those by hand, or fix the address and `/verify refresh`."
         try:
-            await interaction.followup.send(
-                text, files=[discord.File(io.BytesIO(data), filename=name) for name, data in files], ephemeral=True
-            )
+            await send_files(interaction, text, files)
         except discord.HTTPException:
             # The interaction's 15 minutes ran out during a long batch: the admin reads it by DM instead,
             # never in a channel others can read (it lists addresses).

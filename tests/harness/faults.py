@@ -37,6 +37,14 @@ def bad_request(code: int, message: str) -> discord.HTTPException:
     return discord.HTTPException(FakeResponse(400, "Bad Request"), {"code": code, "message": message})  # type: ignore[arg-type]
 
 
+def request_too_large() -> discord.HTTPException:
+    """Discord's answer to uploads past the request's attachment size limit."""
+    return discord.HTTPException(
+        FakeResponse(413, "Payload Too Large"),  # type: ignore[arg-type]
+        {"code": 40005, "message": "Request entity too large"},
+    )
+
+
 def unauthorized(code: int, message: str) -> discord.HTTPException:
     """A 401: discord.py raises a plain HTTPException for it."""
     return discord.HTTPException(FakeResponse(401, "Unauthorized"), {"code": code, "message": message})  # type: ignore[arg-type]

@@ -27,7 +27,7 @@ from tests.harness.submits import (
     find_component,
     modal_submission,
 )
-from tests.harness.world import APP_ID, ATTACHMENT_SIZE_LIMIT
+from tests.harness.world import APP_ID
 
 if TYPE_CHECKING:
     from tests.harness.routes import FakeDiscord
@@ -137,7 +137,7 @@ class InteractionPayloads:
             "locale": "en-US",
             "guild_locale": "en-US",
             "app_permissions": str(channel.permissions_for(self.guild.me).value),
-            "attachment_size_limit": ATTACHMENT_SIZE_LIMIT,
+            "attachment_size_limit": self.discord.attachment_size_limit,
             "entitlements": [],
             "authorizing_integration_owners": {"0": str(self.guild.id)},
             "context": 0,
@@ -352,7 +352,7 @@ class InteractionPayloads:
             "user": user_payload(user),
             "locale": "en-US",
             "app_permissions": str(discord.Permissions.text().value),
-            "attachment_size_limit": ATTACHMENT_SIZE_LIMIT,
+            "attachment_size_limit": self.discord.attachment_size_limit,
             "entitlements": [],
             "authorizing_integration_owners": {"0": "0"},
             "context": BOT_DM,

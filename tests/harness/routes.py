@@ -20,12 +20,14 @@ from discord.state import ConnectionState
 
 from tests.harness import gateway, guild_rules, limits, private
 from tests.harness.faults import (
+    INVALID_FORM_BODY,
     Fault,
     UnknownEndpoint,
     bad_request,
     forbidden,
     invalid_form_body,
     not_found,
+    request_too_large,
     template_regex,
 )
 from tests.harness.interactions import InteractionLedger, refuse_ephemeral
@@ -33,7 +35,7 @@ from tests.harness.payloads import user_payload
 from tests.harness.scheduled_events import ScheduledEvents
 from tests.harness.sent import JsonObject, Sent, SentKind, Upload, sent_kind
 from tests.harness.webhook import InteractionWebhook
-from tests.harness.world import APP_ID, BOT_USER_ID, World
+from tests.harness.world import APP_ID, ATTACHMENT_SIZE_LIMIT, BOT_USER_ID, MAX_FILES_PER_MESSAGE, World
 
 # The `{name}` segments of the route's URL template.
 RouteParams = dict[str, str]
@@ -78,6 +80,9 @@ class FakeDiscord:
         self.state: ConnectionState[Any] | None = None
         # Discord's truth about the server (members, their roles); the boot shares the test's world.
         self.world = World()
+        # The per-request upload limit Discord tells the bot (`attachment_size_limit`) and holds it to;
+        # a test lowers it to exercise zipping and splitting without building 25 MiB files.
+        self.attachment_size_limit = ATTACHMENT_SIZE_LIMIT
         self.scheduled_events = ScheduledEvents(self)
         self._http_routes: list[tuple[str, re.Pattern[str], RouteHandler]] = [
             (method, template_regex(template), handler)
@@ -250,6 +255,7 @@ class FakeDiscord:
             if method == route.method and match:
                 body, recorded = self._split_body(kwargs, files, form)
                 self._check_limits(handler, body)
+                self._check_uploads(recorded)
                 params: RouteParams = match.groupdict()
                 return await handler(params, body, recorded, kwargs)
         self.unknown_calls.append(f"{route.method} {path}")
@@ -271,6 +277,14 @@ class FakeDiscord:
         if errors:
             self.refused.append((handler.__name__, errors.tree))
             raise invalid_form_body(errors)
+
+    def _check_uploads(self, files: list[Upload]) -> None:
+        """Discord answers 413 (40005) to a request whose files pass the size limit, and 400 to more
+        than ten files in one message."""
+        if len(files) > MAX_FILES_PER_MESSAGE:
+            raise bad_request(INVALID_FORM_BODY, f"Must be {MAX_FILES_PER_MESSAGE} or fewer attachments")
+        if sum(len(data) for _, data in files) > self.attachment_size_limit:
+            raise request_too_large()
 
     def _guild_channel(self, channel_id: int) -> discord.abc.GuildChannel | None:
         for guild in self.state.guilds:

@@ -17,6 +17,7 @@ APP_ID = 1_200_000_000_000_000_001
 BOT_USER_ID = 1_200_000_000_000_000_002
 GUILD_ID = 1_200_000_000_000_000_100
 ATTACHMENT_SIZE_LIMIT = 25 * 1024 * 1024
+MAX_FILES_PER_MESSAGE = 10
 # When the seeded members (and the bot) joined the server; members who join during a test join "now".
 SERVER_JOINED_AT = datetime(2026, 1, 1, tzinfo=UTC)
 
