@@ -246,8 +246,7 @@ class Rollcall(commands.Bot):
         await self.jobs.run_due()
 
     async def close(self) -> None:
-        self.jobs.shutdown()
-        await self.jobs.drain()
+        await self.jobs.stop()
         await super().close()
         if hasattr(self, "db"):
             await self.db.close()

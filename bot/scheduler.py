@@ -74,7 +74,13 @@ class JobScheduler:
         """Re-check due jobs now (after the wall clock jumped, as in the wiring test)."""
         self._scheduler.wakeup()
 
-    def shutdown(self) -> None:
+    async def stop(self) -> None:
+        """Fire nothing new, let the jobs already running finish (`drain`), then shut down.
+        APScheduler's shutdown cancels the tasks of jobs still running, so it comes last: a
+        close report mid-delivery would otherwise be cut off between its send and its commit."""
+        if self._scheduler.running:
+            self._scheduler.pause()
+        await self.drain()
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
 

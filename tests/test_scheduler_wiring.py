@@ -60,3 +60,34 @@ async def test_real_scheduler_rotates_codes_and_closes_on_time(settings, discord
             assert len(reports()) == 1
         finally:
             await shutdown_bot(bot)
+
+
+async def test_a_job_running_at_close_finishes_before_the_connections_close(settings, discord_side, world, error_log):
+    """APScheduler's own shutdown cancels the task of a job still running: the bot must let it
+    finish first, or a close report is cut off between its send and its commit."""
+    with time_machine.travel(START, tick=True):
+        bot, _ = await boot_bot(settings, discord_side, world, clock=None)
+        started, release = asyncio.Event(), asyncio.Event()
+        finished: list[int] = []
+
+        async def slow_runner(row_id: int, now) -> None:
+            started.set()
+            await release.wait()
+            # The database is still open: the job's last commit lands.
+            await bot.db.fetch_value("SELECT 1")
+            finished.append(row_id)
+
+        bot.jobs.register("test.slow", slow_runner)
+        bot.dispatch("ready")
+        await asyncio.sleep(0)
+        bot.jobs.schedule_at("test.slow", 7, bot.clock.now())
+        bot.jobs.wakeup()
+        await asyncio.wait_for(started.wait(), WAIT_LIMIT_SECONDS)
+
+        closing = asyncio.create_task(shutdown_bot(bot))
+        for _ in range(10):
+            await asyncio.sleep(0)
+        assert not closing.done()
+        release.set()
+        await asyncio.wait_for(closing, WAIT_LIMIT_SECONDS)
+        assert finished == [7]
