@@ -23,6 +23,8 @@ ABSENT_COLOUR = "#ed4245"
 RATE_COLOUR = "#5865f2"
 # Past this many roll calls the chart shows areas, not bars.
 MAX_BARS = 60
+# Date labels under the bars; past this many bars only every few are labelled.
+MAX_TICKS = 12
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,22 +58,30 @@ def _draw_over_time(figure: Figure, chart: Chart, rect: tuple[float, float, floa
     moments = [point.at.astimezone(zone) for point in chart.points]
     attended = [point.attended for point in chart.points]
     missed = [point.counted - point.attended for point in chart.points]
+    xs: Sequence[object]
     if len(moments) <= MAX_BARS:
-        axes.bar(moments, attended, width=0.6, color=PRESENT_COLOUR, label="Present or late")
-        axes.bar(moments, missed, width=0.6, bottom=attended, color=ABSENT_COLOUR, label="Absent")
+        # One evenly spaced bar per roll call, labelled with its date: on a time axis two classes
+        # on the same day would be slivers next to each other.
+        xs = list(range(len(moments)))
+        axes.bar(xs, attended, width=0.7, color=PRESENT_COLOUR, label="Present or late")
+        axes.bar(xs, missed, width=0.7, bottom=attended, color=ABSENT_COLOUR, label="Absent")
+        shown = xs[:: max(1, -(-len(xs) // MAX_TICKS))]
+        axes.set_xticks(shown, [_tick_label(moments, index) for index in shown])
+        axes.set_xlim(-0.6, len(xs) - 0.4)
     else:
         # Hundreds of bars would be slivers at preview size (and slow to draw): stacked areas instead.
+        xs = moments
         counted = [a + m for a, m in zip(attended, missed, strict=True)]
         axes.fill_between(moments, 0, attended, step="mid", color=PRESENT_COLOUR, label="Present or late")
         axes.fill_between(moments, attended, counted, step="mid", color=ABSENT_COLOUR, label="Absent")
+        locator = AutoDateLocator(tz=zone)
+        axes.xaxis.set_major_locator(locator)
+        axes.xaxis.set_major_formatter(ConciseDateFormatter(locator, tz=zone))
     axes.set_ylabel("Members per roll call")
     axes.set_xlabel(f"Roll call date ({chart.timezone})")
-    locator = AutoDateLocator(tz=zone)
-    axes.xaxis.set_major_locator(locator)
-    axes.xaxis.set_major_formatter(ConciseDateFormatter(locator, tz=zone))
     rates = axes.twinx()
     rates.plot(
-        moments,
+        xs,
         [100 * point.attended / point.counted if point.counted else float("nan") for point in chart.points],
         color=RATE_COLOUR,
         marker="o" if len(moments) <= MAX_BARS else None,
@@ -81,8 +91,29 @@ def _draw_over_time(figure: Figure, chart: Chart, rect: tuple[float, float, floa
     rates.set_ylabel("Attendance rate (%)")
     handles = axes.get_legend_handles_labels()
     more = rates.get_legend_handles_labels()
-    axes.legend(handles[0] + more[0], handles[1] + more[1], loc="upper left", fontsize=9)
-    axes.set_title(chart.title)
+    # Above the plot, not in it: inside, bars and the rate line would run across it.
+    rates.legend(
+        handles[0] + more[0],
+        handles[1] + more[1],
+        loc="lower center",
+        bbox_to_anchor=(0.5, 1.0),
+        ncol=3,
+        fontsize=9,
+        frameon=False,
+    )
+    axes.set_title(chart.title, pad=24)
+
+
+def _tick_label(moments: Sequence[datetime], index: int) -> str:
+    """`14 Mar`, with the time too when another roll call falls on the same day, and the year
+    when the range spans more than one."""
+    moment = moments[index]
+    label = f"{moment.day} {moment:%b}"
+    if len({other.year for other in moments}) > 1:
+        label += f" {moment:%y}"
+    if sum(other.date() == moment.date() for other in moments) > 1:
+        label += f"\n{moment:%H:%M}"
+    return label
 
 
 def _draw_bars(figure: Figure, chart: Chart, rect: tuple[float, float, float, float]) -> None:
@@ -102,7 +133,7 @@ def _figure(chart: Chart, *, with_text: bool) -> Figure:
     figure = Figure(figsize=(SIZE_INCHES[0], height), dpi=DPI)
     FigureCanvasAgg(figure)
     chart_height = SIZE_INCHES[1] / height
-    rect = (0.08, 0.12 * chart_height, 0.84, 0.76 * chart_height)
+    rect = (0.08, 0.15 * chart_height, 0.84, 0.73 * chart_height)
     if chart.points:
         _draw_over_time(figure, chart, rect)
     else:
