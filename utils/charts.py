@@ -8,12 +8,11 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-# The Agg canvas is attached to each Figure by hand: pyplot (and its process-wide backend) is never used.
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
-from matplotlib.figure import Figure
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 # 1000×500 px at 100 dpi: Discord shows it about 550 px wide, where 10 pt text still reads.
 SIZE_INCHES = (10, 5)
@@ -74,6 +73,8 @@ def _draw_over_time(figure: Figure, chart: Chart, rect: tuple[float, float, floa
         counted = [a + m for a, m in zip(attended, missed, strict=True)]
         axes.fill_between(moments, 0, attended, step="mid", color=PRESENT_COLOUR, label="Present or late")
         axes.fill_between(moments, attended, counted, step="mid", color=ABSENT_COLOUR, label="Absent")
+        from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+
         locator = AutoDateLocator(tz=zone)
         axes.xaxis.set_major_locator(locator)
         axes.xaxis.set_major_formatter(ConciseDateFormatter(locator, tz=zone))
@@ -130,6 +131,12 @@ def _draw_bars(figure: Figure, chart: Chart, rect: tuple[float, float, float, fl
 
 def _figure(chart: Chart, *, with_text: bool) -> Figure:
     height = SIZE_INCHES[1] + (0.25 * len(chart.lines) + 0.5 if with_text else 0)
+    # Imported here, not at the top: the bot process builds `Chart`s but never draws one, so only
+    # the chart worker pays for matplotlib (a second to import, tens of MB). The Agg canvas is
+    # attached to each Figure by hand: pyplot (and its process-wide backend) is never used.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(SIZE_INCHES[0], height), dpi=DPI)
     FigureCanvasAgg(figure)
     chart_height = SIZE_INCHES[1] / height
@@ -156,3 +163,11 @@ def render_pdf(chart: Chart) -> bytes:
     buffer = io.BytesIO()
     _figure(chart, with_text=True).savefig(buffer, format="pdf")
     return buffer.getvalue()
+
+
+def load_matplotlib() -> bool:
+    """Import what drawing needs, in the chart worker at start-up, so the first report does not wait for it."""
+    from matplotlib import dates, figure  # noqa: F401
+    from matplotlib.backends import backend_agg, backend_pdf  # noqa: F401
+
+    return True

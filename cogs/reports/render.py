@@ -9,8 +9,8 @@ import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-# Imported here so the spawned worker has matplotlib loaded before the first chart.
-from utils.charts import Chart, render_pdf, render_png
+# The worker unpickles these by name, so it imports utils.charts alone, never the bot's modules.
+from utils.charts import Chart, load_matplotlib, render_pdf, render_png
 
 _pool: ProcessPoolExecutor | None = None
 
@@ -43,10 +43,6 @@ async def pdf(chart: Chart) -> bytes:
     return await _run(render_pdf, chart)
 
 
-def _ready() -> bool:
-    return True
-
-
 def warm() -> None:
     """Start the worker now (it imports matplotlib, about a second) so the first report does not wait for it."""
-    _executor().submit(_ready)
+    _executor().submit(load_matplotlib)
