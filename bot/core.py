@@ -35,6 +35,7 @@ from storage.outbox import OutboxRepository
 from storage.postgres import redact_url
 from storage.presets import PresetRepository
 from storage.verification import VerificationRepository
+from storage.voice_presence import VoicePresenceRepository
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,7 @@ class Rollcall(commands.Bot):
     guild_configs: GuildConfigRepository
     meta: MetaRepository
     attendance: AttendanceRepository
+    voice_presence: VoicePresenceRepository
     events: EventRepository
     event_reminders: EventReminderRepository
     event_series: SeriesRepository
@@ -119,6 +121,7 @@ class Rollcall(commands.Bot):
         self.meta = MetaRepository(self.db)
         self.outbox = OutboxRepository(self.db)
         self.attendance = AttendanceRepository(self.db, self.audit, self.outbox)
+        self.voice_presence = VoicePresenceRepository(self.db)
         self.events = EventRepository(self.db, self.audit)
         self.event_reminders = EventReminderRepository(self.db)
         self.event_series = SeriesRepository(self.db, self.audit)

@@ -46,10 +46,20 @@ class AttendanceSession:
     secret: bytes = field(repr=False)
     # The event this roll call counts attendance for (migration 0004); None for a plain roll call.
     event_id: int | None = None
+    # Proof of presence (migration 0009): the tracked voice or stage channel, if any.
+    voice_channel_id: int | None = None
+    min_presence_percent: int = 50
+    strict_presence: int = 0
+    presence_paused_at: datetime | None = None
 
     @property
     def is_open(self) -> bool:
         return self.status == "open"
+
+    @property
+    def strict(self) -> bool:
+        """`/here` from outside the tracked channel is refused rather than flagged."""
+        return bool(self.strict_presence)
 
     @classmethod
     def from_row(cls, row: Row) -> AttendanceSession:
@@ -213,13 +223,17 @@ class AttendanceRepository:
         late_after_minutes: int,
         expected_role_id: int | None,
         event_id: int | None = None,
+        voice_channel_id: int | None = None,
+        min_presence_percent: int = 50,
+        strict: bool = False,
     ) -> AttendanceSession:
         try:
             async with self._db.transaction() as transaction:
                 session_id = await transaction.fetch_value(
                     "INSERT INTO attendance_session (guild_id, channel_id, opened_by, opened_at, closes_at, secret, "
-                    "interval_seconds, code_length, grace_seconds, late_after_minutes, expected_role_id, event_id) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                    "interval_seconds, code_length, grace_seconds, late_after_minutes, expected_role_id, event_id, "
+                    "voice_channel_id, min_presence_percent, strict_presence) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                     (
                         guild_id,
                         channel_id,
@@ -233,6 +247,9 @@ class AttendanceRepository:
                         late_after_minutes,
                         expected_role_id,
                         event_id,
+                        voice_channel_id,
+                        min_presence_percent,
+                        int(strict),
                     ),
                 )
         except UniqueViolation as error:

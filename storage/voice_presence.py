@@ -1,0 +1,131 @@
+"""Who sat in a roll call's tracked voice or stage channel, as intervals in rows (issue 15).
+
+An interval is open (`left_at` NULL) while the member is in the channel. The rows, not memory,
+are the truth: a restart closes and reopens them (see `pause` and `resume`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from storage.backend import Database, Row, Transaction
+from storage.rows import from_row, instant
+
+
+@dataclass(frozen=True, slots=True)
+class PresenceInterval:
+    session_id: int
+    user_id: int
+    joined_at: datetime
+    left_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: Row) -> PresenceInterval:
+        return from_row(cls, row)
+
+
+@dataclass(frozen=True, slots=True)
+class PresenceGap:
+    """A stretch the bot did not watch the channel: counted as unknown, not as absence."""
+
+    started_at: datetime
+    ended_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Row) -> PresenceGap:
+        return from_row(cls, row)
+
+
+# The partial unique index keeps one open interval per member: a repeated join changes nothing.
+_JOIN = (
+    "INSERT INTO voice_presence (session_id, user_id, joined_at, left_at) VALUES (?, ?, ?, NULL) "
+    "ON CONFLICT (session_id, user_id) WHERE left_at IS NULL DO NOTHING"
+)
+_LEAVE = "UPDATE voice_presence SET left_at = ? WHERE session_id = ? AND user_id = ? AND left_at IS NULL"
+
+
+class VoicePresenceRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def join(self, session_id: int, user_id: int, at: datetime) -> None:
+        await self._db.execute(_JOIN, (session_id, user_id, at))
+
+    async def leave(self, session_id: int, user_id: int, at: datetime) -> None:
+        await self._db.execute(_LEAVE, (at, session_id, user_id))
+
+    async def snapshot(self, session_id: int, present: Iterable[int], at: datetime) -> None:
+        """Make the open intervals match who is in the channel now, in one transaction: members
+        missing from `present` leave at `at`, members in it without an open interval join."""
+        inside = set(present)
+        async with self._db.transaction() as transaction:
+            rows = await transaction.fetch_all(
+                "SELECT user_id FROM voice_presence WHERE session_id = ? AND left_at IS NULL", (session_id,)
+            )
+            open_now = {row["user_id"] for row in rows}
+            gone = open_now - inside
+            if gone:
+                await transaction.execute_many(_LEAVE, [(at, session_id, user_id) for user_id in sorted(gone)])
+            arrived = inside - open_now
+            if arrived:
+                await transaction.execute_many(_JOIN, [(session_id, user_id, at) for user_id in sorted(arrived)])
+
+    async def close_all(self, session_id: int, at: datetime, transaction: Transaction | None = None) -> None:
+        """End every open interval at `at` (the roll call closed)."""
+        sql = "UPDATE voice_presence SET left_at = ? WHERE session_id = ? AND left_at IS NULL"
+        if transaction is not None:
+            await transaction.execute(sql, (at, session_id))
+        else:
+            await self._db.execute(sql, (at, session_id))
+
+    async def pause(self, session_id: int, at: datetime) -> None:
+        """Clean shutdown: end the open intervals at `at` and remember it, so the time until the
+        next start-up is counted as unknown."""
+        async with self._db.transaction() as transaction:
+            await self.close_all(session_id, at, transaction)
+            await transaction.execute(
+                "UPDATE attendance_session SET presence_paused_at = ? WHERE id = ? AND status = 'open'",
+                (at, session_id),
+            )
+
+    async def resume(self, session_id: int, *, last_seen: datetime, now: datetime) -> datetime:
+        """Start-up: the session's watch stopped at its pause instant (clean shutdown) or, after a
+        crash, at `last_seen` (the last rotation the bot recorded); intervals left open by a crash
+        end there (never before they began). The stretch until `now` is recorded as a gap.
+        Returns the instant the watch stopped."""
+        async with self._db.transaction() as transaction:
+            paused = await transaction.fetch_value(
+                "SELECT presence_paused_at FROM attendance_session WHERE id = ?", (session_id,)
+            )
+            stopped = instant(paused) or last_seen
+            rows = await transaction.fetch_all(
+                "SELECT id, joined_at FROM voice_presence WHERE session_id = ? AND left_at IS NULL", (session_id,)
+            )
+            for row in rows:
+                ended = max(instant(row["joined_at"]), stopped)
+                await transaction.execute("UPDATE voice_presence SET left_at = ? WHERE id = ?", (ended, row["id"]))
+            if now > stopped:
+                await transaction.execute(
+                    "INSERT INTO voice_presence_gap (session_id, started_at, ended_at) VALUES (?, ?, ?)",
+                    (session_id, stopped, now),
+                )
+            await transaction.execute(
+                "UPDATE attendance_session SET presence_paused_at = NULL WHERE id = ?", (session_id,)
+            )
+        return stopped
+
+    async def list_intervals(self, session_id: int) -> list[PresenceInterval]:
+        rows = await self._db.fetch_all(
+            "SELECT session_id, user_id, joined_at, left_at FROM voice_presence WHERE session_id = ? "
+            "ORDER BY user_id, joined_at",
+            (session_id,),
+        )
+        return [PresenceInterval.from_row(row) for row in rows]
+
+    async def list_gaps(self, session_id: int) -> list[PresenceGap]:
+        rows = await self._db.fetch_all(
+            "SELECT started_at, ended_at FROM voice_presence_gap WHERE session_id = ? ORDER BY started_at",
+            (session_id,),
+        )
+        return [PresenceGap.from_row(row) for row in rows]
