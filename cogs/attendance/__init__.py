@@ -6,13 +6,17 @@ from typing import TYPE_CHECKING
 
 from cogs.attendance.cog import Attendance
 from cogs.attendance.live import RollCalls
+from cogs.attendance.presence import PresenceWatch
 
 if TYPE_CHECKING:
     from bot.core import Rollcall
 
 
 async def setup(bot: Rollcall) -> None:
-    roll_calls = RollCalls(bot, bot.attendance, bot.guild_configs, bot.delivery, bot.tracked_posts, bot.jobs, bot.clock)
+    presence = PresenceWatch(bot, bot.voice_presence, bot.clock)
+    roll_calls = RollCalls(
+        bot, bot.attendance, bot.guild_configs, bot.delivery, bot.tracked_posts, bot.jobs, bot.clock, presence
+    )
     await bot.add_cog(
         Attendance(
             bot,

@@ -12,6 +12,7 @@ import discord
 from bot.checks import ensure_staff
 from bot.pages import PageButton
 from bot.tree import GuardedItem, RollcallView
+from cogs.attendance.verdicts import PRESENCE_CSV_COLUMNS, PresenceSummary, presence_cells, unrecorded
 from storage.attendance import AttendanceRecord, AttendanceRepository, AttendanceSession, SessionSummary
 from utils.csv_export import build_csv
 from utils.timefmt import discord_timestamp, local_iso, local_text, utc_iso
@@ -71,8 +72,15 @@ def session_label(session: AttendanceSession, channel_name: str | None, timezone
     return f"#{session.id} · {where} · {local_text(session.opened_at, timezone)} · {state}"
 
 
-def session_csv(records: list[AttendanceRecord], timezone: str, name_of: Callable[[int], str | None]) -> bytes:
-    rows = [
+def session_csv(
+    records: list[AttendanceRecord],
+    timezone: str,
+    name_of: Callable[[int], str | None],
+    presence: PresenceSummary | None = None,
+) -> bytes:
+    """One row per record; a voice-tracked roll call adds its presence columns, and a row for each
+    member who sat in voice without any record."""
+    rows: list[tuple[object, ...]] = [
         (
             record.user_id,
             record.user_name,
@@ -86,7 +94,14 @@ def session_csv(records: list[AttendanceRecord], timezone: str, name_of: Callabl
         )
         for record in records
     ]
-    return build_csv(CSV_HEADER, rows)
+    if presence is None:
+        return build_csv(CSV_HEADER, rows)
+    rows = [(*row, *presence_cells(presence, record.user_id)) for row, record in zip(rows, records, strict=True)]
+    for user_id in unrecorded(presence, {record.user_id for record in records}):
+        name = name_of(user_id) or ""
+        blank = ("",) * (len(CSV_HEADER) - 4)
+        rows.append((user_id, name, name, "", *blank, *presence_cells(presence, user_id)))
+    return build_csv((*CSV_HEADER, *PRESENCE_CSV_COLUMNS), rows)
 
 
 def session_csv_name(session: AttendanceSession) -> str:
