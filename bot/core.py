@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import hashlib
 import importlib
 import json
@@ -236,6 +237,16 @@ class Rollcall(commands.Bot):
         await self.meta.set(key, current)
         log.info("Synced %d commands (%s)", len(synced), scope)
         return True
+
+    def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None:
+        if event_name == "voice_state_update":
+            # discord.py passes the cached VoiceState as `after` and updates that same object in
+            # place on the member's next event: a listener that runs after a burst of events
+            # would see only the last state for each of them (measured: bench/here_burst.py
+            # --voice lost every join followed by a leave). A copy made now keeps this event's.
+            member, before, after = args
+            args = (member, before, copy.copy(after))
+        super().dispatch(event_name, *args, **kwargs)
 
     async def on_ready(self) -> None:
         log.info("Connected as %s (%s) to %d guilds", self.user, self.user.id if self.user else "?", len(self.guilds))

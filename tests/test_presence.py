@@ -14,6 +14,8 @@ from storage.attendance import AttendanceRepository
 from storage.audit import AuditRepository
 from storage.outbox import OutboxRepository
 from storage.voice_presence import VoicePresenceRepository
+from tests.harness.private import connection_state
+from tests.harness.voice import set_voice_state
 from utils.codes import window_at, window_code
 from utils.presence import Presence, presence_of, verdict
 
@@ -379,3 +381,15 @@ async def test_a_roll_call_without_voice_keeps_its_csv_columns(configured):
     await answer(h, session, "student")
     rows = await export(h, session)
     assert "verdict" not in rows["student"]
+
+
+async def test_a_join_and_leave_parsed_back_to_back_both_count(configured, clock):
+    """Events of a burst are parsed before any listener runs; each keeps its own before/after."""
+    h = configured
+    _, session = await open_voice(h)
+    state = connection_state(h.bot)
+    spec = h.discord.world.user_named("student")
+    set_voice_state(state, h.discord.world, spec, "lecture-voice")
+    set_voice_state(state, h.discord.world, spec, None)
+    await h.idle()
+    assert await spans_of(h, session.id) == {"student": [(clock.now(), clock.now())]}
