@@ -98,6 +98,8 @@ class PresenceWatch:
         """The roll call closes: a last snapshot, then every interval ends now."""
         if session.voice_channel_id is None:
             return
+        # Events already handed over land first: none may reopen an interval after the close.
+        await self._presence.flush()
         if session.id in self._sessions:
             await self._presence.snapshot(session.id, self.sitting_in(session), now)
         await self._presence.close_all(session.id, now)
@@ -122,6 +124,7 @@ class PresenceWatch:
     async def pause_all(self) -> None:
         """Clean shutdown: every live interval ends now, and the pause is remembered."""
         now = self._clock.now()
+        await self._presence.flush()
         for session_id in list(self._sessions):
             await self._presence.pause(session_id, now)
             self._untrack(session_id)
