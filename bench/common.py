@@ -24,7 +24,8 @@ from config import Settings
 from storage.attendance import AttendanceSession
 from tests.harness import FakeDiscord, Harness, UserSpec, World, boot_bot, shutdown_bot
 from tests.harness.private import connection_state, install_webhook_handler
-from tests.harness.voice import set_voice_state
+from tests.harness.voice import deliver, voice_state_update
+from tests.harness.world import VoiceStateSpec
 from utils.codes import window_at, window_code
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -238,13 +239,16 @@ class BenchBot:
         VOICE_STATE_UPDATE each through discord.py's parser, joins first, leaves after."""
         state = connection_state(self.bot)
         world = self.harness.discord.world
+        tracked = VoiceStateSpec(world.channel_named(VOICE_CHANNEL).id)
         specs = [world.member(student_id) for student_id in self.student_ids[:members]]
 
-        def event(spec: UserSpec | None, channel: str | None) -> Callable[[], None]:
+        # Payloads built now, as `here_payloads` are: the burst only hands them over.
+        def event(spec: UserSpec | None, after: VoiceStateSpec | None) -> Callable[[], None]:
             assert spec is not None
-            return lambda: set_voice_state(state, world, spec, channel)
+            data = voice_state_update(world, spec, after)
+            return lambda: deliver(state, world, data)
 
-        joins = [event(spec, VOICE_CHANNEL) for spec in specs]
+        joins = [event(spec, tracked) for spec in specs]
         leaves = [event(spec, None) for spec in specs]
         return joins + leaves
 

@@ -71,20 +71,32 @@ def set_voice_state(
     """Put `member` in `channel` (None: out of voice), in the world and, with the intent, in a
     VOICE_STATE_UPDATE. On a stage the member is audience unless `speaker`. `dispatch=False`
     seeds a member who sat there all along: the cache learns it and no listener hears it."""
-    if channel is None:
-        world.voice_states.pop(member.id, None)
-        after = None
-    else:
+    after = None
+    if channel is not None:
         channel_id = _channel_id(world, channel)
         after = VoiceStateSpec(channel_id, suppress=_stage(world, channel_id) and not speaker)
-        world.voice_states[member.id] = after
-    if not gateway.receives(state.intents, EVENT):
-        return
-    data = {
+    deliver(state, world, voice_state_update(world, member, after), dispatch=dispatch)
+
+
+def voice_state_update(world: World, member: UserSpec, after: VoiceStateSpec | None) -> JsonObject:
+    """The VOICE_STATE_UPDATE saying `member` is now at `after` (None: out of voice)."""
+    return {
         **voice_state_payload(member.id, after),
         "guild_id": str(GUILD_ID),
         "member": gateway.member_payload(world, member),
     }
+
+
+def deliver(state: ConnectionState[Any], world: World, data: JsonObject, *, dispatch: bool = True) -> None:
+    """Write a VOICE_STATE_UPDATE built by `voice_state_update` into the world and, with the
+    intent, hand it to discord.py. Benches build their events first and deliver them during a burst."""
+    user_id = int(data["user_id"])
+    if data["channel_id"] is None:
+        world.voice_states.pop(user_id, None)
+    else:
+        world.voice_states[user_id] = VoiceStateSpec(int(data["channel_id"]), bool(data["suppress"]))
+    if not gateway.receives(state.intents, EVENT):
+        return
     if dispatch:
         private.parse_voice_state_update(state, data)
     else:
