@@ -140,7 +140,8 @@ async def run_model(
                 )
             await wait_for_responses(side, expected_responses)
             await hall.bot.attendance.flush()
-            voice_intervals = await closed_intervals(hall, min(voice, students)) if voice else 0
+            # A floor run writes nothing, so it has no intervals to wait for.
+            voice_intervals = await closed_intervals(hall, min(voice, students)) if voice and not floor else 0
             await probe.stop()
             gc_pauses.stop()
 

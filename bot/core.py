@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import copy
 import hashlib
 import importlib
 import json
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -30,6 +30,7 @@ from storage.event_reviews import ReviewRepository
 from storage.event_series import SeriesRepository
 from storage.event_slots import EventSlotRepository
 from storage.events import EventRepository
+from storage.group_commit import BatchWriter
 from storage.guild_config import GuildConfigRepository
 from storage.meta import MetaRepository
 from storage.outbox import OutboxRepository
@@ -88,6 +89,9 @@ class Rollcall(commands.Bot):
     delivery: Delivery
     tracked_posts: TrackedPosts
     verification: VerificationRepository
+    # Who hears voice-state updates at parse time (see `dispatch`): the attendance cog's presence
+    # watch while it is loaded.
+    voice_state_watch: Callable[[discord.Member, discord.VoiceState, discord.VoiceState], None] | None = None
 
     def __init__(self, settings: Settings, *, clock: Clock | None = None, **client_options: Any) -> None:
         # discord.py's own switches for its start-up notice about missing voice libraries:
@@ -121,15 +125,18 @@ class Rollcall(commands.Bot):
         self.guild_configs = GuildConfigRepository(self.db, self.audit)
         self.meta = MetaRepository(self.db)
         self.outbox = OutboxRepository(self.db)
-        self.attendance = AttendanceRepository(self.db, self.audit, self.outbox)
-        self.voice_presence = VoicePresenceRepository(self.db)
+        # One group-commit writer for the database: answers, voice events and verification
+        # attempts that arrive together share each window's transaction (storage/group_commit.py).
+        writer = BatchWriter(self.db)
+        self.attendance = AttendanceRepository(self.db, self.audit, self.outbox, writer)
+        self.voice_presence = VoicePresenceRepository(self.db, writer)
         self.events = EventRepository(self.db, self.audit)
         self.event_reminders = EventReminderRepository(self.db)
         self.event_series = SeriesRepository(self.db, self.audit)
         self.event_reviews = ReviewRepository(self.db)
         self.event_slots = EventSlotRepository(self.db, self.audit)
         self.presets = PresetRepository(self.db, self.audit)
-        self.verification = VerificationRepository(self.db, self.audit)
+        self.verification = VerificationRepository(self.db, self.audit, writer)
         self.delivery = Delivery(self, self.outbox, self.guild_configs, self.jobs, self.clock)
         self.tracked_posts = TrackedPosts(self.delivery)
 
@@ -239,13 +246,16 @@ class Rollcall(commands.Bot):
         return True
 
     def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None:
-        if event_name == "voice_state_update":
-            # discord.py passes the cached VoiceState as `after` and updates that same object in
-            # place on the member's next event: a listener that runs after a burst of events
-            # would see only the last state for each of them (measured: bench/here_burst.py
-            # --voice lost every join followed by a leave). A copy made now keeps this event's.
-            member, before, after = args
-            args = (member, before, copy.copy(after))
+        if event_name == "voice_state_update" and self.voice_state_watch is not None:
+            # Now, while discord.py parses the event, not in a listener task: discord.py updates
+            # the cached `after` in place on the member's next event, so a listener run after a
+            # burst of events sees only each member's last state (bench/here_burst.py --voice
+            # lost every join followed by a leave that way), and a lecture hall's hundreds of
+            # events cost no task each.
+            try:
+                self.voice_state_watch(*args)
+            except Exception:
+                log.exception("Voice state update of member %s not handled", getattr(args[0], "id", "?"))
         super().dispatch(event_name, *args, **kwargs)
 
     async def on_ready(self) -> None:

@@ -13,7 +13,7 @@ from operator import itemgetter
 from storage.audit import AuditRepository
 from storage.backend import Database, Row, Transaction
 from storage.errors import UniqueViolation
-from storage.group_commit import GroupCommitter
+from storage.group_commit import BatchWriter, GroupCommitter
 from storage.outbox import NewOwed, OutboxRepository
 from storage.rows import from_row, instant
 from utils.limits import MAX_FAILURES, RECORD_STATUSES
@@ -198,12 +198,14 @@ async def _stored_outcome(transaction: Transaction, row: SubmissionRow) -> Submi
 
 
 class AttendanceRepository:
-    def __init__(self, db: Database, audit: AuditRepository, outbox: OutboxRepository) -> None:
+    def __init__(
+        self, db: Database, audit: AuditRepository, outbox: OutboxRepository, writer: BatchWriter | None = None
+    ) -> None:
         self._db = db
         self._audit = audit
         self._outbox = outbox
-        self._submissions: GroupCommitter[SubmissionRow, SubmissionOutcome] = GroupCommitter(
-            db, _write_submissions, key=_submission_key
+        self._submissions: GroupCommitter[SubmissionRow, SubmissionOutcome] = (writer or BatchWriter(db)).committer(
+            _write_submissions, key=_submission_key
         )
 
     # ---- sessions ----------------------------------------------------------------------

@@ -18,7 +18,7 @@ from enum import StrEnum
 
 from storage.audit import AuditRepository
 from storage.backend import Database, Row, Transaction
-from storage.group_commit import GroupCommitter
+from storage.group_commit import BatchWriter, GroupCommitter
 from storage.rows import from_row, instant
 from utils.tokens import matches, new_key
 
@@ -135,12 +135,12 @@ class AttemptResult:
 
 
 class VerificationRepository:
-    def __init__(self, db: Database, audit: AuditRepository) -> None:
+    def __init__(self, db: Database, audit: AuditRepository, writer: BatchWriter | None = None) -> None:
         self._db = db
         self._audit = audit
         self._key: bytes | None = None
-        self._attempts: GroupCommitter[Attempt, AttemptResult] = GroupCommitter(
-            db, self._write_attempts, key=lambda attempt: attempt.attempt_id
+        self._attempts: GroupCommitter[Attempt, AttemptResult] = (writer or BatchWriter(db)).committer(
+            self._write_attempts, key=lambda attempt: attempt.attempt_id
         )
 
     # ---- the install's key ------------------------------------------------------------

@@ -5,14 +5,16 @@ are the truth: a restart closes and reopens them (see `pause` and `resume`)."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import Iterable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from operator import itemgetter
 
 from storage.backend import Database, Row, Transaction
-from storage.group_commit import GroupCommitter
+from storage.group_commit import BatchWriter, GroupCommitter
 from storage.rows import from_row, instant
 
 
@@ -53,28 +55,39 @@ VoiceEvent = tuple[int, bool, int, int, datetime]
 
 
 async def _write_events(transaction: Transaction, rows: Sequence[VoiceEvent]) -> list[None]:
-    for _, joined, session_id, user_id, at in sorted(rows):
+    # A member's events must land in order (a leave then a rejoin in one batch would otherwise
+    # end the new interval), so only runs of consecutive joins, or leaves, go as one statement.
+    for joined, run in itertools.groupby(sorted(rows), key=itemgetter(1)):
         if joined:
-            await transaction.execute(_JOIN, (session_id, user_id, at))
+            await transaction.execute_many(_JOIN, [(session_id, user_id, at) for _, _, session_id, user_id, at in run])
         else:
-            await transaction.execute(_LEAVE, (at, session_id, user_id))
+            await transaction.execute_many(_LEAVE, [(at, session_id, user_id) for _, _, session_id, user_id, at in run])
     return [None] * len(rows)
 
 
 class VoicePresenceRepository:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, writer: BatchWriter | None = None) -> None:
         self._db = db
-        # Voice events arrive in bursts beside a lecture hall's /here burst: written one by one
-        # through aiosqlite they fought the hot path's batch for SQLite's write lock and doubled
-        # its p99 (bench/here_burst.py --voice 500), so they take the same group-commit path.
+        # Voice events arrive in bursts beside a lecture hall's /here burst: they share its
+        # group-commit transactions (see storage/group_commit.py), so they add no commit of
+        # their own and never wait for the /here batch's write lock, nor make it wait.
         self._sequence = itertools.count()
-        self._events: GroupCommitter[VoiceEvent, None] = GroupCommitter(db, _write_events, key=itemgetter(0))
+        self._events: GroupCommitter[VoiceEvent, None] = (writer or BatchWriter(db)).committer(
+            _write_events, key=itemgetter(0)
+        )
 
-    async def join(self, session_id: int, user_id: int, at: datetime) -> None:
-        await self._events.submit((next(self._sequence), True, session_id, user_id, at))
+    def join(self, session_id: int, user_id: int, at: datetime) -> asyncio.Future[None]:
+        """Hands the join to the group commit now, in the order events arrive; the future is
+        done once it is committed."""
+        return self._events.submit_nowait((next(self._sequence), True, session_id, user_id, at))
 
-    async def leave(self, session_id: int, user_id: int, at: datetime) -> None:
-        await self._events.submit((next(self._sequence), False, session_id, user_id, at))
+    def leave(self, session_id: int, user_id: int, at: datetime) -> asyncio.Future[None]:
+        """As `join`, for the member leaving the channel."""
+        return self._events.submit_nowait((next(self._sequence), False, session_id, user_id, at))
+
+    def hold_events(self) -> AbstractAsyncContextManager[None]:
+        """Joins and leaves wait, unwritten, while this is held (see `GroupCommitter.held`)."""
+        return self._events.held()
 
     async def flush(self) -> None:
         """Wait until every voice event handed over is committed."""

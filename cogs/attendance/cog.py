@@ -84,8 +84,10 @@ class Attendance(commands.Cog):
 
     async def cog_load(self) -> None:
         await self.roll_calls.load()
+        self.bot.voice_state_watch = self.roll_calls.presence.on_voice_state
 
     async def cog_unload(self) -> None:
+        self.bot.voice_state_watch = None
         await self.roll_calls.presence.pause_all()
         await self.sessions.flush()
 
@@ -93,12 +95,6 @@ class Attendance(commands.Cog):
     async def on_ready(self) -> None:
         # Not in reconcile: that runs in setup_hook, before the guilds' voice states are cached.
         await self.roll_calls.presence.resume_all()
-
-    @commands.Cog.listener()
-    async def on_voice_state_update(
-        self, member: discord.Member, before: discord.VoiceState, after: discord.VoiceState
-    ) -> None:
-        await self.roll_calls.presence.on_voice_state(member, before, after)
 
     async def reconcile(self) -> None:
         self.roll_calls.reconcile()
