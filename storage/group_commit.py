@@ -55,10 +55,12 @@ class BatchWriter:
     """Writes the rows its committers gather, all kinds together, one transaction per window.
 
     A batch holds at most `max_batch` rows, taken in the order they were submitted; the rest
-    wait for the next. Inside a transaction each committer's rows are written in the order the
-    committers were created, so two processes' batches take their locks in the same order. When
-    a batch fails it is written again row by row, each in a savepoint, so a row the database
-    cannot store fails only its own caller."""
+    wait for the next. Rows of a background committer (voice joins and leaves: nobody waits on
+    them for a reply) only fill the room a batch has left: they never take a place a row someone
+    is waiting on could have, and alone they never cut a window short. Inside a transaction each
+    committer's rows are written in the order the committers were created, so two processes'
+    batches take their locks in the same order. When a batch fails it is written again row by
+    row, each in a savepoint, so a row the database cannot store fails only its own caller."""
 
     def __init__(
         self,
@@ -71,7 +73,8 @@ class BatchWriter:
         self._window_seconds = window_seconds
         self._max_batch = max_batch
         self._committers: list[GroupCommitter[Any, Any]] = []
-        self._pending: list[_Waiting] = []
+        self._foreground: list[_Waiting] = []
+        self._background: list[_Waiting] = []
         self._drainer: asyncio.Task[None] | None = None
         # Set when a row arrives or a hold ends: what the drainer waits for when every waiting
         # row belongs to a held committer.
@@ -82,16 +85,17 @@ class BatchWriter:
         write: Callable[[Transaction, Sequence[RowT]], Awaitable[Sequence[OutcomeT]]],
         *,
         key: Callable[[RowT], Hashable],
+        background: bool = False,
     ) -> GroupCommitter[RowT, OutcomeT]:
         """A committer of one kind of row; `write` runs inside the shared transaction and
-        returns one outcome per row."""
-        committer: GroupCommitter[RowT, OutcomeT] = GroupCommitter(self, write, key)
+        returns one outcome per row. `background`: its rows yield to the others (see above)."""
+        committer: GroupCommitter[RowT, OutcomeT] = GroupCommitter(self, write, key, background)
         self._committers.append(committer)
         return committer
 
     def _submit(self, committer: GroupCommitter[Any, Any], row: Any) -> asyncio.Future[Any]:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._pending.append((committer, row, future))
+        (self._background if committer.background else self._foreground).append((committer, row, future))
         committer._outstanding += 1
         committer._idle.clear()
         self._wake.set()
@@ -103,10 +107,11 @@ class BatchWriter:
         self._wake.set()
 
     async def _drain(self) -> None:
-        while self._pending:
-            if len(self._pending) < self._max_batch:
+        while self._foreground or self._background:
+            if len(self._foreground) < self._max_batch:
                 await asyncio.sleep(self._window_seconds)
-            batch = self._take()
+            batch = self._take_from(self._foreground, self._max_batch)
+            batch += self._take_from(self._background, self._max_batch - len(batch))
             if batch:
                 await self._commit(batch)
                 continue
@@ -114,19 +119,19 @@ class BatchWriter:
             self._wake.clear()
             await self._wake.wait()
 
-    def _take(self) -> list[_Waiting]:
+    def _take_from(self, queue: list[_Waiting], room: int) -> list[_Waiting]:
+        """Up to `room` rows from the front of `queue`, those of held committers left waiting."""
+        if room <= 0 or not queue:
+            return []
         if not any(committer.is_held for committer in self._committers):
-            batch = self._pending[: self._max_batch]
-            del self._pending[: self._max_batch]
-            return batch
-        batch, kept = [], []
-        for waiting in self._pending:
-            if len(batch) < self._max_batch and not waiting[0].is_held:
-                batch.append(waiting)
-            else:
-                kept.append(waiting)
-        self._pending = kept
-        return batch
+            taken = queue[:room]
+            del queue[:room]
+            return taken
+        taken, kept = [], []
+        for waiting in queue:
+            (taken if len(taken) < room and not waiting[0].is_held else kept).append(waiting)
+        queue[:] = kept
+        return taken
 
     async def _commit(self, batch: list[_Waiting]) -> None:
         # Per committer, in creation order, the last row of each key (as a database would keep
@@ -197,10 +202,12 @@ class GroupCommitter(Generic[RowT, OutcomeT]):
         writer: BatchWriter,
         write: Callable[[Transaction, Sequence[RowT]], Awaitable[Sequence[OutcomeT]]],
         key: Callable[[RowT], Hashable],
+        background: bool = False,
     ) -> None:
         self._writer = writer
         self._write = write
         self._key = key
+        self.background = background
         self._holds = 0
         # Rows submitted and not yet answered; `_idle` is set while there are none.
         self._outstanding = 0

@@ -70,10 +70,12 @@ class VoicePresenceRepository:
         self._db = db
         # Voice events arrive in bursts beside a lecture hall's /here burst: they share its
         # group-commit transactions (see storage/group_commit.py), so they add no commit of
-        # their own and never wait for the /here batch's write lock, nor make it wait.
+        # their own and never wait for the /here batch's write lock, nor make it wait. Nobody
+        # waits on them for a reply, so they go in the background: a /here row never waits
+        # behind one for a place in a batch.
         self._sequence = itertools.count()
         self._events: GroupCommitter[VoiceEvent, None] = (writer or BatchWriter(db)).committer(
-            _write_events, key=itemgetter(0)
+            _write_events, key=itemgetter(0), background=True
         )
 
     def join(self, session_id: int, user_id: int, at: datetime) -> asyncio.Future[None]:

@@ -353,6 +353,7 @@ async def test_a_correction_wins_over_the_verdict_and_is_audited(configured, clo
         session=session.id,
     )
     assert "is now **present**" in result.text, result.text
+    assert f"In <#{session.voice_channel_id}>: 20 min (33.3% of the roll call); verdict **present**" in result.text
     rows = await export(h, session)
     assert rows["organizer"]["verdict"] == "present"
     assert rows["organizer"]["minutes_in_voice"] == "20.0"

@@ -43,6 +43,28 @@ async def test_rows_of_two_kinds_submitted_together_share_one_transaction(db):
     assert seen["answers"][0] is seen["voice"][0]
 
 
+async def test_background_rows_only_fill_the_room_a_batch_has_left(db):
+    """Voice rows submitted first still leave the answers' places to them."""
+    writer = BatchWriter(db, max_batch=3)
+    batches: list[tuple[object, str, list[int]]] = []
+
+    def recording(kind: str):
+        async def write(transaction, rows):
+            batches.append((transaction, kind, list(rows)))
+            return [None] * len(rows)
+
+        return write
+
+    answers = writer.committer(recording("answers"), key=lambda row: row)
+    voice = writer.committer(recording("voice"), key=lambda row: row, background=True)
+    await asyncio.gather(*(voice.submit(n) for n in range(5)), *(answers.submit(n) for n in range(2)))
+    transactions = [transaction for transaction, _, _ in batches]
+    grouped = [
+        [(kind, rows) for t, kind, rows in batches if t is transaction] for transaction in dict.fromkeys(transactions)
+    ]
+    assert grouped == [[("answers", [0, 1]), ("voice", [0])], [("voice", [1, 2, 3])], [("voice", [4])]]
+
+
 async def test_answers_and_voice_events_of_one_window_both_land(db):
     session = await open_tracked(db)
     writer = BatchWriter(db)

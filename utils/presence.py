@@ -33,10 +33,6 @@ def seconds_within(spans: Iterable[Span], start: datetime, end: datetime) -> flo
     return sum((finish - begin).total_seconds() for begin, finish in _clip(spans, start, end))
 
 
-def covers(spans: Iterable[Span], moment: datetime) -> bool:
-    return any(begin <= moment and (finish is None or moment < finish) for begin, finish in spans)
-
-
 @dataclass(frozen=True, slots=True)
 class Presence:
     """One member's time in the channel. `known_seconds` is the session's length less the gaps

@@ -21,6 +21,7 @@ from cogs.attendance.answers import answer, channel_list
 from cogs.attendance.live import RollCalls, RollCallSettings
 from cogs.attendance.report import report_whereabouts
 from cogs.attendance.status import LOCKOUTS_FILE, OpenSessionStatus, lockouts_csv, status_embed
+from cogs.attendance.verdicts import marked_note
 from cogs.attendance.views import (
     SessionsPageButton,
     counts_line,
@@ -374,6 +375,9 @@ class Attendance(commands.Cog):
         )
         was = f"was {before}" if before else "had no record"
         text = f"{member.mention} is now **{status.value}** in roll call #{target.id} ({was})."
+        presence = await self.roll_calls.presence_summary(target)
+        if presence is not None and target.voice_channel_id is not None:
+            text += f"\n{marked_note(presence, member.id, target.voice_channel_id)}"
         await send_reply(interaction, text)
         await self.delivery.post_log(
             interaction.guild_id,

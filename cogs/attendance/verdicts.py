@@ -10,7 +10,7 @@ from datetime import datetime
 
 from storage.attendance import AttendanceRecord, AttendanceSession
 from storage.voice_presence import PresenceGap, PresenceInterval
-from utils.presence import VERDICTS, Presence, Span, covers, presence_of, verdict
+from utils.presence import VERDICTS, Presence, Span, presence_of, verdict
 from utils.text import join_some
 
 # Mentions of members "in voice, no code" listed before the rest are left to the CSV.
@@ -23,8 +23,6 @@ class MemberVerdict:
     user_id: int
     presence: Presence
     verdict: str
-    # Answered while not in the channel (accepted and flagged `not in voice`).
-    flagged: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,16 +61,14 @@ def summarize(
         corrected = record.corrected_by is not None
         if record.submitted_at is not None or corrected:
             answered.add(record.user_id)
-        flagged = record.submitted_at is not None and not covers(spans.get(record.user_id, []), record.submitted_at)
         by_member[record.user_id] = MemberVerdict(
             record.user_id,
             sat,
             verdict(record.status, corrected=corrected, presence=sat, min_percent=session.min_presence_percent),
-            flagged,
         )
     for user_id in spans.keys() - by_member.keys():
         sat = presence(user_id)
-        by_member[user_id] = MemberVerdict(user_id, sat, "absent", False)
+        by_member[user_id] = MemberVerdict(user_id, sat, "absent")
     no_code = sorted(
         (user_id for user_id, member in by_member.items() if user_id not in answered and member.presence.seconds > 0),
         key=lambda user_id: (-by_member[user_id].presence.seconds, user_id),
@@ -92,6 +88,17 @@ def no_code_line(summary: PresenceSummary) -> str | None:
     shown, more = join_some(mentions, shown=NO_CODE_SHOWN)
     rest = f" +{more} more (in the CSV)" if more else ""
     return f"In voice, no code ({len(summary.no_code)}): {shown}{rest}"
+
+
+def marked_note(summary: PresenceSummary, user_id: int, voice_channel_id: int) -> str:
+    """What `/attendance mark` adds in a voice-tracked roll call: the member's presence, and the
+    verdict it now gives (the status set by hand)."""
+    member = summary.by_member.get(user_id)
+    assert member is not None, "the mark has just written the member's record"
+    return (
+        f"In <#{voice_channel_id}>: {member.presence.minutes:g} min ({member.presence.percent:g}% of the roll call); "
+        f"verdict **{member.verdict}**, since a status set by hand wins over presence."
+    )
 
 
 def presence_cells(summary: PresenceSummary, user_id: int) -> tuple[float, float, str]:
