@@ -16,7 +16,7 @@ from storage.errors import UniqueViolation
 from storage.group_commit import BatchWriter, GroupCommitter
 from storage.outbox import NewOwed, OutboxRepository
 from storage.rows import from_row, instant
-from utils.limits import MAX_FAILURES, RECORD_STATUSES
+from utils.limits import DEFAULT_MIN_PRESENCE_PERCENT, MAX_FAILURES, RECORD_STATUSES
 
 log = logging.getLogger(__name__)
 
@@ -48,22 +48,19 @@ class AttendanceSession:
     event_id: int | None = None
     # Proof of presence (migration 0009): the tracked voice or stage channel, if any.
     voice_channel_id: int | None = None
-    min_presence_percent: int = 50
-    strict_presence: int = 0
+    min_presence_percent: int = DEFAULT_MIN_PRESENCE_PERCENT
+    # `/here` from outside the tracked channel is refused rather than flagged.
+    strict_presence: bool = False
     presence_paused_at: datetime | None = None
 
     @property
     def is_open(self) -> bool:
         return self.status == "open"
 
-    @property
-    def strict(self) -> bool:
-        """`/here` from outside the tracked channel is refused rather than flagged."""
-        return bool(self.strict_presence)
-
     @classmethod
     def from_row(cls, row: Row) -> AttendanceSession:
-        return from_row(cls, row)
+        # SQLite has no boolean type: 0 or 1 comes back.
+        return from_row(cls, row, strict_presence=bool(row["strict_presence"]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,7 +223,7 @@ class AttendanceRepository:
         expected_role_id: int | None,
         event_id: int | None = None,
         voice_channel_id: int | None = None,
-        min_presence_percent: int = 50,
+        min_presence_percent: int = DEFAULT_MIN_PRESENCE_PERCENT,
         strict: bool = False,
     ) -> AttendanceSession:
         try:

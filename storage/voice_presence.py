@@ -142,9 +142,11 @@ class VoicePresenceRepository:
             rows = await transaction.fetch_all(
                 "SELECT id, joined_at FROM voice_presence WHERE session_id = ? AND left_at IS NULL", (session_id,)
             )
-            for row in rows:
-                ended = max(instant(row["joined_at"]), stopped)
-                await transaction.execute("UPDATE voice_presence SET left_at = ? WHERE id = ?", (ended, row["id"]))
+            if rows:
+                await transaction.execute_many(
+                    "UPDATE voice_presence SET left_at = ? WHERE id = ?",
+                    [(max(instant(row["joined_at"]), stopped), row["id"]) for row in rows],
+                )
             if now > stopped:
                 await transaction.execute(
                     "INSERT INTO voice_presence_gap (session_id, started_at, ended_at) VALUES (?, ?, ?)",

@@ -50,9 +50,9 @@ async def open_tracked(db, **overrides):
 
 async def test_a_tracked_roll_call_keeps_its_voice_channel_threshold_and_strictness(db):
     session = await open_tracked(db)
-    assert (session.voice_channel_id, session.min_presence_percent, session.strict) == (20, 75, True)
+    assert (session.voice_channel_id, session.min_presence_percent, session.strict_presence) == (20, 75, True)
     plain = await open_tracked(db, channel_id=11, voice_channel_id=None, min_presence_percent=50, strict=False)
-    assert (plain.voice_channel_id, plain.strict) == (None, False)
+    assert (plain.voice_channel_id, plain.strict_presence) == (None, False)
 
 
 async def test_join_leave_rejoin_make_intervals_and_a_repeated_join_changes_nothing(db):
@@ -163,7 +163,11 @@ async def test_open_with_voice_snapshots_who_already_sits_there_bots_left_out(co
     await h.voice_join(musicbot, "lecture-voice")
     result, session = await open_voice(h, min_presence_percent=75)
     assert "Presence in" in result.text and "75%" in result.text and "flagged" in result.text
-    assert (session.voice_channel_id, session.min_presence_percent, session.strict) == (voice_channel(h).id, 75, False)
+    assert (session.voice_channel_id, session.min_presence_percent, session.strict_presence) == (
+        voice_channel(h).id,
+        75,
+        False,
+    )
     assert await spans_of(h, session.id) == {"student": [(clock.now(), None)]}
 
 

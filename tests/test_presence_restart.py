@@ -10,7 +10,13 @@ from datetime import timedelta
 
 import discord
 
-from tests.test_presence import answer, configure, open_voice
+from bot.clock import ManualClock
+from cogs.attendance.presence import PresenceWatch
+from storage.attendance import AttendanceRepository
+from storage.audit import AuditRepository
+from storage.outbox import OutboxRepository
+from storage.voice_presence import VoicePresenceRepository
+from tests.test_presence import answer, configure, minutes, open_tracked, open_voice
 
 
 def voice_channel(h):
@@ -104,3 +110,19 @@ async def test_voice_events_after_a_restart_still_reach_the_roll_call(running, c
     clock.advance(minutes=1)
     await h.voice_join("student3", "lecture-voice")
     assert await spans(h, session.id, "student3") == [(clock.now(), None)]
+
+
+async def test_a_roll_call_closed_before_its_start_up_resume_leaves_the_downtime_unknown(db):
+    """At start-up a close that fell due while the bot was down may run before the guild's voice
+    states are cached: the intervals a crash left open still end at the last rotation."""
+    attendance = AttendanceRepository(db, AuditRepository(db), OutboxRepository(db))
+    presence = VoicePresenceRepository(db)
+    session = await open_tracked(db)
+    await presence.join(session.id, 7, minutes(0))
+    await attendance.claim_window(session.id, 4)  # the code shown at minute 1, then the crash
+    found = await attendance.get(session.id)
+    watch = PresenceWatch(discord.Client(intents=discord.Intents.none()), presence, ManualClock(minutes(10)))
+    watch.found_open(found)
+    await watch.finish(found, minutes(10))
+    assert [(i.joined_at, i.left_at) for i in await presence.list_intervals(session.id)] == [(minutes(0), minutes(1))]
+    assert [(g.started_at, g.ended_at) for g in await presence.list_gaps(session.id)] == [(minutes(1), minutes(10))]

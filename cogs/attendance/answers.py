@@ -51,7 +51,7 @@ async def answer(
             "Ask your teacher to mark you."
         )
     in_voice = session.voice_channel_id is None or roll_calls.presence.in_voice(session, user)
-    if not in_voice and session.strict:
+    if not in_voice and session.strict_presence:
         # Before the code is checked: being elsewhere is not a wrong code and costs no try.
         raise NotAllowed(
             f"Roll call #{session.id} counts only members sitting in <#{session.voice_channel_id}>. "

@@ -228,7 +228,7 @@ class Attendance(commands.Cog):
         closes = f", closes {discord_timestamp(session.closes_at, 'R')}" if session.closes_at else ""
         counts_for = f" Each accepted `/here` counts as attending **{tied.title}**." if tied else ""
         if voice is not None:
-            outside = "refused" if session.strict else "accepted and flagged *not in voice*"
+            outside = "refused" if session.strict_presence else "accepted and flagged *not in voice*"
             counts_for += (
                 f" Presence in {voice.mention} is tracked ({session.min_presence_percent}% of the roll call needed); "
                 f"`/here` from outside it is {outside}."

@@ -40,6 +40,10 @@ class PresenceWatch:
         self._sessions: dict[int, AttendanceSession] = {}
         # Sessions found open at start-up, resumed once the guild's voice states are cached.
         self._to_resume: dict[int, AttendanceSession] = {}
+        # Open, rotation, close, start-up and shutdown each read the channel and rewrite the
+        # rows in steps; one at a time, so a rotation's snapshot cannot reopen intervals the
+        # close has just ended, nor a start-up resume track a roll call closed meanwhile.
+        self._steps = asyncio.Lock()
 
     def _channel(self, session: AttendanceSession) -> discord.VoiceChannel | discord.StageChannel | None:
         guild = self._client.get_guild(session.guild_id)
@@ -87,26 +91,34 @@ class PresenceWatch:
         """A roll call just opened: whoever already sits in the channel is present from now."""
         if session.voice_channel_id is None:
             return
-        await self._presence.snapshot(session.id, self.sitting_in(session), now)
-        self._track(session)
+        async with self._steps:
+            await self._presence.snapshot(session.id, self.sitting_in(session), now)
+            self._track(session)
 
     async def refresh(self, session: AttendanceSession, now: datetime) -> None:
         """At each rotation: the channel as it is now, in case an event was missed."""
-        if session.id in self._sessions:
-            await self._presence.snapshot(session.id, self.sitting_in(session), now)
+        async with self._steps:
+            if session.id in self._sessions:
+                await self._presence.snapshot(session.id, self.sitting_in(session), now)
 
     async def finish(self, session: AttendanceSession, now: datetime) -> None:
         """The roll call closes: a last snapshot, then every interval ends now."""
         if session.voice_channel_id is None:
             return
-        watched = session.id in self._sessions
-        # No event may reopen an interval after the close: later events are no longer heard,
-        # and those already handed over land first.
-        self._untrack(session.id)
-        await self._presence.flush()
-        if watched:
-            await self._presence.snapshot(session.id, self.sitting_in(session), now)
-        await self._presence.close_all(session.id, now)
+        async with self._steps:
+            if session.id in self._to_resume:
+                # Closed before its start-up resume (a duration that ran out while the bot was
+                # down): what the last run left open ends where it stopped watching, and the
+                # time since is a gap, not presence.
+                await self._presence.resume(session.id, last_seen=last_rotation(session), now=now)
+            watched = session.id in self._sessions
+            # No event may reopen an interval after the close: later events are no longer
+            # heard, and those already handed over land first.
+            self._untrack(session.id)
+            await self._presence.flush()
+            if watched:
+                await self._presence.snapshot(session.id, self.sitting_in(session), now)
+            await self._presence.close_all(session.id, now)
 
     def found_open(self, session: AttendanceSession) -> None:
         """Start-up: the session's intervals wait for the guild's voice states (`resume_all`)."""
@@ -116,23 +128,25 @@ class PresenceWatch:
     async def resume_all(self) -> None:
         """Once the guilds are cached: close what the last run left open, record the gap, and
         reopen from who sits in the channel now."""
-        now = self._clock.now()
-        for session in list(self._to_resume.values()):
-            stopped = await self._presence.resume(session.id, last_seen=last_rotation(session), now=now)
-            log.info("roll call %s: voice presence resumed, unknown from %s to %s", session.id, stopped, now)
-            await self._presence.snapshot(session.id, self.sitting_in(session), now)
-            self._to_resume.pop(session.id, None)
-            self._track(session)
+        async with self._steps:
+            now = self._clock.now()
+            for session in list(self._to_resume.values()):
+                stopped = await self._presence.resume(session.id, last_seen=last_rotation(session), now=now)
+                log.info("roll call %s: voice presence resumed, unknown from %s to %s", session.id, stopped, now)
+                await self._presence.snapshot(session.id, self.sitting_in(session), now)
+                self._to_resume.pop(session.id, None)
+                self._track(session)
 
     async def pause_all(self) -> None:
         """Clean shutdown: every live interval ends now, and the pause is remembered."""
-        now = self._clock.now()
-        paused = list(self._sessions)
-        for session_id in paused:
-            self._untrack(session_id)
-        await self._presence.flush()
-        for session_id in paused:
-            await self._presence.pause(session_id, now)
+        async with self._steps:
+            now = self._clock.now()
+            paused = list(self._sessions)
+            for session_id in paused:
+                self._untrack(session_id)
+            await self._presence.flush()
+            for session_id in paused:
+                await self._presence.pause(session_id, now)
 
     def on_voice_state(self, member: discord.Member, before: discord.VoiceState, after: discord.VoiceState) -> None:
         """Called while discord.py parses the event (`Rollcall.voice_state_watch`), so `before` and
