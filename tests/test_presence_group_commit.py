@@ -18,7 +18,7 @@ from tests.test_attendance_hotpath import finish, reply_to, start
 from tests.test_presence import configure, minutes, open_tracked, open_voice, spans_of
 
 # Long enough for a close that does not wait to finish; it is never waited for in full otherwise.
-HELD_SECONDS = 0.5
+HELD_SECONDS = 0.2
 
 
 def answer(session_id: int, user_id: int) -> Submission:
