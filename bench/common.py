@@ -23,18 +23,23 @@ from bot.heap import freeze_heap_at_ready
 from config import Settings
 from storage.attendance import AttendanceSession
 from tests.harness import FakeDiscord, Harness, UserSpec, World, boot_bot, shutdown_bot
-from tests.harness.private import install_webhook_handler
+from tests.harness.private import connection_state, install_webhook_handler
+from tests.harness.voice import deliver, voice_state_update
+from tests.harness.world import VoiceStateSpec
 from utils.codes import window_at, window_code
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 T = TypeVar("T")
 STUDENT_ID_BASE = 1_250_000_000_000_000_000
+# The voice channel a `--voice` roll call tracks (one of the harness world's).
+VOICE_CHANNEL = "lecture-voice"
 
 __all__ = [
     "POLL_SECONDS",
     "RESPONSE_TIMEOUT_SECONDS",
     "START",
     "STUDENT_ID_BASE",
+    "VOICE_CHANNEL",
     "BenchBot",
     "ErrorCount",
     "FakeDiscord",
@@ -229,6 +234,24 @@ class BenchBot:
             for student_id in self.student_ids
         ]
 
+    def voice_events(self, members: int) -> list[Callable[[], None]]:
+        """`members` students each joining the tracked voice channel and, later, leaving it: one
+        VOICE_STATE_UPDATE each through discord.py's parser, joins first, leaves after."""
+        state = connection_state(self.bot)
+        world = self.harness.discord.world
+        tracked = VoiceStateSpec(world.channel_named(VOICE_CHANNEL).id)
+        specs = [world.member(student_id) for student_id in self.student_ids[:members]]
+
+        # Payloads built now, as `here_payloads` are: the burst only hands them over.
+        def event(spec: UserSpec | None, after: VoiceStateSpec | None) -> Callable[[], None]:
+            assert spec is not None
+            data = voice_state_update(world, spec, after)
+            return lambda: deliver(state, world, data)
+
+        joins = [event(spec, tracked) for spec in specs]
+        leaves = [event(spec, None) for spec in specs]
+        return joins + leaves
+
 
 def current_code(session: AttendanceSession, clock: ManualClock) -> str:
     window = window_at(session.opened_at, session.interval_seconds, clock.now())
@@ -241,12 +264,18 @@ def install_fake_webhook(side: FakeDiscord) -> None:
 
 
 async def boot_hall(
-    database_path: Path, students: int, side: FakeDiscord | None = None, *, database_url: str | None = None
+    database_path: Path,
+    students: int,
+    side: FakeDiscord | None = None,
+    *,
+    database_url: str | None = None,
+    voice: bool = False,
 ) -> BenchBot:
     """Boot the bot as production does: setup_hook on an empty server, then READY, then the
     students arrive with the guild (GUILD_CREATE, no join events), then discord.py's `ready`.
     An admin configures the server and opens a roll call in the attendance channel. With
-    `database_url` the bot runs on that PostgreSQL database instead of the SQLite file."""
+    `database_url` the bot runs on that PostgreSQL database instead of the SQLite file; with
+    `voice` the roll call tracks presence in the world's voice channel."""
     side = side or FakeDiscord()
     install_fake_webhook(side)
     clock = ManualClock(START)
@@ -261,7 +290,10 @@ async def boot_hall(
         "config set", user="admin", attendance_channel=h.channel("attendance"), admin_channel=h.channel("admin")
     )
     assert "Saved" in config.text, config.text
-    opened = await h.command("attendance open", user="admin", channel="admin")
+    options: dict[str, Any] = {}
+    if voice:
+        options["voice"] = discord.utils.get(h.guild.channels, name=VOICE_CHANNEL)
+    opened = await h.command("attendance open", user="admin", channel="admin", **options)
     assert "is open" in opened.text, opened.text
     session = await bot.attendance.get_latest(h.guild.id)
     assert session is not None

@@ -7,6 +7,7 @@ import hashlib
 import importlib
 import json
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -29,6 +30,7 @@ from storage.event_reviews import ReviewRepository
 from storage.event_series import SeriesRepository
 from storage.event_slots import EventSlotRepository
 from storage.events import EventRepository
+from storage.group_commit import BatchWriter
 from storage.guild_config import GuildConfigRepository
 from storage.meta import MetaRepository
 from storage.outbox import OutboxRepository
@@ -36,6 +38,7 @@ from storage.postgres import redact_url
 from storage.presets import PresetRepository
 from storage.reports import ReportRepository
 from storage.verification import VerificationRepository
+from storage.voice_presence import VoicePresenceRepository
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +80,7 @@ class Rollcall(commands.Bot):
     guild_configs: GuildConfigRepository
     meta: MetaRepository
     attendance: AttendanceRepository
+    voice_presence: VoicePresenceRepository
     events: EventRepository
     event_reminders: EventReminderRepository
     event_series: SeriesRepository
@@ -87,6 +91,9 @@ class Rollcall(commands.Bot):
     delivery: Delivery
     tracked_posts: TrackedPosts
     verification: VerificationRepository
+    # Who hears voice-state updates at parse time (see `dispatch`): the attendance cog's presence
+    # watch while it is loaded.
+    voice_state_watch: Callable[[discord.Member, discord.VoiceState, discord.VoiceState], None] | None = None
 
     def __init__(self, settings: Settings, *, clock: Clock | None = None, **client_options: Any) -> None:
         # discord.py's own switches for its start-up notice about missing voice libraries:
@@ -120,14 +127,18 @@ class Rollcall(commands.Bot):
         self.guild_configs = GuildConfigRepository(self.db, self.audit)
         self.meta = MetaRepository(self.db)
         self.outbox = OutboxRepository(self.db)
-        self.attendance = AttendanceRepository(self.db, self.audit, self.outbox)
+        # One group-commit writer for the database: answers, voice events and verification
+        # attempts that arrive together share each window's transaction (storage/group_commit.py).
+        writer = BatchWriter(self.db)
+        self.attendance = AttendanceRepository(self.db, self.audit, self.outbox, writer)
+        self.voice_presence = VoicePresenceRepository(self.db, writer)
         self.events = EventRepository(self.db, self.audit)
         self.event_reminders = EventReminderRepository(self.db)
         self.event_series = SeriesRepository(self.db, self.audit)
         self.event_reviews = ReviewRepository(self.db)
         self.event_slots = EventSlotRepository(self.db, self.audit)
         self.presets = PresetRepository(self.db, self.audit)
-        self.verification = VerificationRepository(self.db, self.audit)
+        self.verification = VerificationRepository(self.db, self.audit, writer)
         self.reports = ReportRepository(self.db)
         self.delivery = Delivery(self, self.outbox, self.guild_configs, self.jobs, self.clock)
         self.tracked_posts = TrackedPosts(self.delivery)
@@ -236,6 +247,19 @@ class Rollcall(commands.Bot):
         await self.meta.set(key, current)
         log.info("Synced %d commands (%s)", len(synced), scope)
         return True
+
+    def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None:
+        if event_name == "voice_state_update" and self.voice_state_watch is not None:
+            # Now, while discord.py parses the event, not in a listener task: discord.py updates
+            # the cached `after` in place on the member's next event, so a listener run after a
+            # burst of events sees only each member's last state (bench/here_burst.py --voice
+            # lost every join followed by a leave that way), and a lecture hall's hundreds of
+            # events cost no task each.
+            try:
+                self.voice_state_watch(*args)
+            except Exception:
+                log.exception("Voice state update of member %s not handled", getattr(args[0], "id", "?"))
+        super().dispatch(event_name, *args, **kwargs)
 
     async def on_ready(self) -> None:
         log.info("Connected as %s (%s) to %d guilds", self.user, self.user.id if self.user else "?", len(self.guilds))

@@ -13,10 +13,10 @@ from operator import itemgetter
 from storage.audit import AuditRepository
 from storage.backend import Database, Row, Transaction
 from storage.errors import UniqueViolation
-from storage.group_commit import GroupCommitter
+from storage.group_commit import BatchWriter, GroupCommitter
 from storage.outbox import NewOwed, OutboxRepository
 from storage.rows import from_row, instant
-from utils.limits import MAX_FAILURES, RECORD_STATUSES
+from utils.limits import DEFAULT_MIN_PRESENCE_PERCENT, MAX_FAILURES, RECORD_STATUSES
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +46,12 @@ class AttendanceSession:
     secret: bytes = field(repr=False)
     # The event this roll call counts attendance for (migration 0004); None for a plain roll call.
     event_id: int | None = None
+    # Proof of presence (migration 0009): the tracked voice or stage channel, if any.
+    voice_channel_id: int | None = None
+    min_presence_percent: int = DEFAULT_MIN_PRESENCE_PERCENT
+    # `/here` from outside the tracked channel is refused rather than flagged.
+    strict_presence: bool = False
+    presence_paused_at: datetime | None = None
 
     @property
     def is_open(self) -> bool:
@@ -53,7 +59,8 @@ class AttendanceSession:
 
     @classmethod
     def from_row(cls, row: Row) -> AttendanceSession:
-        return from_row(cls, row)
+        # SQLite has no boolean type: 0 or 1 comes back.
+        return from_row(cls, row, strict_presence=bool(row["strict_presence"]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,12 +195,14 @@ async def _stored_outcome(transaction: Transaction, row: SubmissionRow) -> Submi
 
 
 class AttendanceRepository:
-    def __init__(self, db: Database, audit: AuditRepository, outbox: OutboxRepository) -> None:
+    def __init__(
+        self, db: Database, audit: AuditRepository, outbox: OutboxRepository, writer: BatchWriter | None = None
+    ) -> None:
         self._db = db
         self._audit = audit
         self._outbox = outbox
-        self._submissions: GroupCommitter[SubmissionRow, SubmissionOutcome] = GroupCommitter(
-            db, _write_submissions, key=_submission_key
+        self._submissions: GroupCommitter[SubmissionRow, SubmissionOutcome] = (writer or BatchWriter(db)).committer(
+            _write_submissions, key=_submission_key
         )
 
     # ---- sessions ----------------------------------------------------------------------
@@ -213,13 +222,17 @@ class AttendanceRepository:
         late_after_minutes: int,
         expected_role_id: int | None,
         event_id: int | None = None,
+        voice_channel_id: int | None = None,
+        min_presence_percent: int = DEFAULT_MIN_PRESENCE_PERCENT,
+        strict: bool = False,
     ) -> AttendanceSession:
         try:
             async with self._db.transaction() as transaction:
                 session_id = await transaction.fetch_value(
                     "INSERT INTO attendance_session (guild_id, channel_id, opened_by, opened_at, closes_at, secret, "
-                    "interval_seconds, code_length, grace_seconds, late_after_minutes, expected_role_id, event_id) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                    "interval_seconds, code_length, grace_seconds, late_after_minutes, expected_role_id, event_id, "
+                    "voice_channel_id, min_presence_percent, strict_presence) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                     (
                         guild_id,
                         channel_id,
@@ -233,6 +246,9 @@ class AttendanceRepository:
                         late_after_minutes,
                         expected_role_id,
                         event_id,
+                        voice_channel_id,
+                        min_presence_percent,
+                        int(strict),
                     ),
                 )
         except UniqueViolation as error:

@@ -23,6 +23,7 @@ from config import Settings
 from storage.backend import Database
 from storage.database import open_database
 from tests.harness import FakeDiscord, Harness, World, boot_bot, shutdown_bot
+from tests.harness.boot import crash_bot
 from tests.harness.private import install_webhook_handler
 from tests.postgres_server import EmbeddedPostgres
 
@@ -188,6 +189,12 @@ class Running:
     async def restart(self) -> Harness:
         await self.stop()
         return await self.start()
+
+    async def crash(self) -> None:
+        """The process dies: nothing it would do on a clean shutdown happens."""
+        if self.harness is not None:
+            await crash_bot(self.harness.bot)
+            self.harness = None
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from storage.database import open_database
-from storage.group_commit import MAX_BATCH_ROWS, GroupCommitter
+from storage.group_commit import MAX_BATCH_ROWS, BatchWriter, GroupCommitter
 from tests.test_attendance import code_now, configure, open_session, parse_csv
 
 TASK_TIMEOUT_SECONDS = 10.0
@@ -245,7 +245,7 @@ async def test_a_batch_holds_at_most_500_rows_and_the_rest_wait_for_the_next(tmp
         batch_sizes.append(len(rows))
         return [row * 10 for row in rows]
 
-    committer: GroupCommitter[int, int] = GroupCommitter(db, write, key=lambda row: row)
+    committer: GroupCommitter[int, int] = BatchWriter(db).committer(write, key=lambda row: row)
     try:
         async with committer.held():
             waiting = [asyncio.create_task(committer.submit(row)) for row in range(1200)]

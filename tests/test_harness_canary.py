@@ -126,6 +126,7 @@ def test_state_lookups_take_an_id():
         "guild_create",
         "guild_member_update",
         "guild_member_remove",
+        "voice_state_update",
     ],
 )
 def test_each_gateway_event_the_harness_feeds_has_a_parser(event):

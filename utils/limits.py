@@ -35,6 +35,9 @@ VERIFICATION_TIMEOUT = Limit(1, 7 * 24 * 60, "minutes")
 TOKEN_EXPIRY_DAYS = Limit(1, 365, "days")
 REMINDER_MINUTES = Limit(1, 4 * 7 * 24 * 60, "minutes")
 MAX_REMINDER_OFFSETS = 5
+# The share of a roll call a member must spend in its tracked voice channel not to have "left early".
+MIN_PRESENCE_PERCENT = Limit(0, 100, "percent")
+DEFAULT_MIN_PRESENCE_PERCENT = 50
 # Wrong or expired codes after which a member is locked out of a roll call.
 MAX_FAILURES = 5
 

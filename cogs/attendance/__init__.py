@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from cogs.attendance.cog import Attendance
 from cogs.attendance.live import RollCalls
+from cogs.attendance.presence import PresenceWatch
 from cogs.reports.history import MemberHistory
 
 if TYPE_CHECKING:
@@ -13,7 +14,10 @@ if TYPE_CHECKING:
 
 
 async def setup(bot: Rollcall) -> None:
-    roll_calls = RollCalls(bot, bot.attendance, bot.guild_configs, bot.delivery, bot.tracked_posts, bot.jobs, bot.clock)
+    presence = PresenceWatch(bot, bot.voice_presence, bot.clock)
+    roll_calls = RollCalls(
+        bot, bot.attendance, bot.guild_configs, bot.delivery, bot.tracked_posts, bot.jobs, bot.clock, presence
+    )
     await bot.add_cog(
         Attendance(
             bot,

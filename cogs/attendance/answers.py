@@ -50,6 +50,13 @@ async def answer(
             f"You entered {MAX_FAILURES} wrong or expired codes, so you are locked out of this roll call. "
             "Ask your teacher to mark you."
         )
+    in_voice = session.voice_channel_id is None or roll_calls.presence.in_voice(session, user)
+    if not in_voice and session.strict_presence:
+        # Before the code is checked: being elsewhere is not a wrong code and costs no try.
+        raise NotAllowed(
+            f"Roll call #{session.id} counts only members sitting in <#{session.voice_channel_id}>. "
+            "Join it, then send `/here` again."
+        )
     verdict = check_code(
         code,
         secret=session.secret,
@@ -97,7 +104,9 @@ async def answer(
             f"📝 An organizer set your status in roll call #{session.id} to **{outcome.status}**, "
             "so your answer did not change it. Ask them if it is wrong."
         )
+    # Not stored: the verdict at close reads it from the intervals (no interval covered this answer).
+    flag = "" if in_voice else f"\n🔇 Flagged **not in voice**: you were not in <#{session.voice_channel_id}>."
     if outcome.status == "late":
         minutes = int((now - session.opened_at).total_seconds() // 60)
-        return f"🕒 You're marked **late** for roll call #{session.id} ({minutes} min after it opened)."
-    return f"✅ You're marked **present** for roll call #{session.id}."
+        return f"🕒 You're marked **late** for roll call #{session.id} ({minutes} min after it opened).{flag}"
+    return f"✅ You're marked **present** for roll call #{session.id}.{flag}"

@@ -28,6 +28,7 @@ from cogs.attendance.answers import answer, channel_list
 from cogs.attendance.live import RollCalls, RollCallSettings
 from cogs.attendance.report import report_whereabouts
 from cogs.attendance.status import LOCKOUTS_FILE, OpenSessionStatus, lockouts_csv, status_embed
+from cogs.attendance.verdicts import marked_note
 from cogs.attendance.views import (
     SessionsPageButton,
     counts_line,
@@ -40,7 +41,14 @@ from cogs.reports.history import FORMAT_CHOICES, FORMAT_HELP, FROM_HELP, TO_HELP
 from storage.attendance import AttendanceRepository, AttendanceSession
 from storage.events import Event, EventRepository
 from storage.guild_config import GuildConfigRepository
-from utils.limits import CODE_INTERVAL, CODE_LENGTH, RECORD_STATUSES, ROLL_CALL_DURATION
+from utils.limits import (
+    CODE_INTERVAL,
+    CODE_LENGTH,
+    DEFAULT_MIN_PRESENCE_PERCENT,
+    MIN_PRESENCE_PERCENT,
+    RECORD_STATUSES,
+    ROLL_CALL_DURATION,
+)
 from utils.timefmt import discord_timestamp
 
 if TYPE_CHECKING:
@@ -83,9 +91,17 @@ class Attendance(commands.Cog):
 
     async def cog_load(self) -> None:
         await self.roll_calls.load()
+        self.bot.voice_state_watch = self.roll_calls.presence.on_voice_state
 
     async def cog_unload(self) -> None:
+        self.bot.voice_state_watch = None
+        await self.roll_calls.presence.pause_all()
         await self.sessions.flush()
+
+    @commands.Cog.listener()
+    async def on_ready(self) -> None:
+        # Not in reconcile: that runs in setup_hook, before the guilds' voice states are cached.
+        await self.roll_calls.presence.resume_all()
 
     async def reconcile(self) -> None:
         self.roll_calls.reconcile()
@@ -144,6 +160,12 @@ class Attendance(commands.Cog):
         duration="Minutes until the roll call closes by itself (default: stays open until closed)",
         expected_role="Members of this role who do not answer are recorded absent at close",
         event="The event this roll call counts attendance for (each accepted /here attends it)",
+        voice="A voice or stage channel whose presence corroborates each answer",
+        min_presence_percent=(
+            f"Share of the roll call to spend in `voice`, {MIN_PRESENCE_PERCENT.low} to "
+            f'{MIN_PRESENCE_PERCENT.high} (default {DEFAULT_MIN_PRESENCE_PERCENT}); less is "left early"'
+        ),
+        strict="Refuse /here from members who are not in `voice` (default: accept and flag them)",
     )
     @app_commands.autocomplete(event=event_autocomplete)
     @staff_only()
@@ -156,8 +178,23 @@ class Attendance(commands.Cog):
         duration: app_commands.Range[int, ROLL_CALL_DURATION.low, ROLL_CALL_DURATION.high] | None = None,
         expected_role: discord.Role | None = None,
         event: int | None = None,
+        voice: discord.VoiceChannel | discord.StageChannel | None = None,
+        min_presence_percent: app_commands.Range[int, MIN_PRESENCE_PERCENT.low, MIN_PRESENCE_PERCENT.high]
+        | None = None,
+        strict: bool | None = None,
     ) -> None:
         config = await self.configs.get(interaction.guild_id)
+        if voice is None and (min_presence_percent is not None or strict is not None):
+            raise InvalidInput(
+                "`min_presence_percent` and `strict` need a `voice` channel to check presence in: pick one, "
+                "or leave them out."
+            )
+        if min_presence_percent is not None:
+            ensure_in_range(
+                "The minimum presence", min_presence_percent, MIN_PRESENCE_PERCENT.bounds, MIN_PRESENCE_PERCENT.unit
+            )
+        if voice is not None and not voice.permissions_for(voice.guild.me).view_channel:
+            raise InvalidInput(f"I can't see {voice.mention}, so I can't tell who sits in it. Let me view it first.")
         tied = await self._event_option(interaction.guild_id, event) if event is not None else None
         if channel is None:
             channel = interaction.guild.get_channel(config.attendance_channel_id or 0)
@@ -187,10 +224,21 @@ class Attendance(commands.Cog):
             duration_minutes=duration,
             expected_role_id=expected_role.id if expected_role else None,
             event_id=tied.id if tied else None,
+            voice_channel_id=voice.id if voice else None,
+            min_presence_percent=(
+                DEFAULT_MIN_PRESENCE_PERCENT if min_presence_percent is None else min_presence_percent
+            ),
+            strict=bool(strict),
         )
         session = await self.roll_calls.open(settings, guild_id=interaction.guild_id, opened_by=interaction.user.id)
         closes = f", closes {discord_timestamp(session.closes_at, 'R')}" if session.closes_at else ""
         counts_for = f" Each accepted `/here` counts as attending **{tied.title}**." if tied else ""
+        if voice is not None:
+            outside = "refused" if session.strict_presence else "accepted and flagged *not in voice*"
+            counts_for += (
+                f" Presence in {voice.mention} is tracked ({session.min_presence_percent}% of the roll call needed); "
+                f"`/here` from outside it is {outside}."
+            )
         await send_reply(
             interaction,
             f"Roll call #{session.id} is open in {channel.mention}: a {length}-character code changes every "
@@ -273,6 +321,8 @@ class Attendance(commands.Cog):
                 counts=await self.sessions.count_statuses(session.id),
                 lockouts=await self.sessions.list_lockouts(session.id),
                 next_code_at=self.roll_calls.current_code(session, now)[2],
+                presence=await self.roll_calls.presence_summary(session),
+                in_voice_now=len(self.roll_calls.presence.sitting_in(session)) if session.voice_channel_id else 0,
             )
             for session in open_sessions
         ]
@@ -333,6 +383,9 @@ class Attendance(commands.Cog):
         )
         was = f"was {before}" if before else "had no record"
         text = f"{member.mention} is now **{status.value}** in roll call #{target.id} ({was})."
+        presence = await self.roll_calls.presence_summary(target)
+        if presence is not None and target.voice_channel_id is not None:
+            text += f"\n{marked_note(presence, member.id, target.voice_channel_id)}"
         await send_reply(interaction, text)
         await self.delivery.post_log(
             interaction.guild_id,

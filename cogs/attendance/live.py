@@ -15,13 +15,16 @@ from bot.delivery import Delivery, Handover, Parcel, Target
 from bot.errors import InvalidInput, RollcallError
 from bot.scheduler import JobScheduler
 from bot.tracked_post import TrackedPost, TrackedPosts
+from cogs.attendance.presence import PresenceWatch
 from cogs.attendance.report import CLOSE_REPORT_KIND, close_report, close_report_owed, closed_line
+from cogs.attendance.verdicts import PresenceSummary
 from cogs.attendance.views import closed_message_embed, code_message_embed, session_table
 from storage.attendance import AttendanceRecord, AttendanceRepository, AttendanceSession, SessionAlreadyOpen
 from storage.guild_config import GuildConfig, GuildConfigRepository
 from storage.outbox import OwedMessage
 from utils.codes import new_secret, window_at, window_code, window_start
 from utils.csv_export import Table
+from utils.limits import DEFAULT_MIN_PRESENCE_PERCENT
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +50,10 @@ class RollCallSettings(NamedTuple):
     duration_minutes: int | None
     expected_role_id: int | None
     event_id: int | None = None
+    # Proof of presence: the voice or stage channel to watch, if any (cogs/attendance/presence.py).
+    voice_channel_id: int | None = None
+    min_presence_percent: int = DEFAULT_MIN_PRESENCE_PERCENT
+    strict: bool = False
 
 
 class RollCalls:
@@ -59,8 +66,10 @@ class RollCalls:
         posts: TrackedPosts,
         jobs: JobScheduler,
         clock: Clock,
+        presence: PresenceWatch,
     ) -> None:
         self._client = client
+        self.presence = presence
         self._sessions = sessions
         self._configs = configs
         self._delivery = delivery
@@ -84,6 +93,7 @@ class RollCalls:
                 continue
             self._open_by_channel[session.channel_id] = session
             self._failures[session.id] = await self._sessions.count_failures(session.id)
+            self.presence.found_open(session)
 
     def reconcile(self) -> None:
         """Rebuild the jobs of every open session from its row."""
@@ -143,6 +153,9 @@ class RollCalls:
                 late_after_minutes=settings.late_after_minutes,
                 expected_role_id=settings.expected_role_id,
                 event_id=settings.event_id,
+                voice_channel_id=settings.voice_channel_id,
+                min_presence_percent=settings.min_presence_percent,
+                strict=settings.strict,
             )
         except SessionAlreadyOpen:
             raise InvalidInput(
@@ -159,6 +172,7 @@ class RollCalls:
         await self._sessions.set_message(session.id, posted.message_id)
         opened = await self._sessions.get(session.id)
         assert opened is not None
+        await self.presence.start(opened, now)
         self._open_by_channel[channel.id] = opened
         self._failures[opened.id] = {}
         self._schedule(opened)
@@ -217,6 +231,7 @@ class RollCalls:
             return
         if session.closes_at is not None and session.closes_at <= now:
             return
+        await self.presence.refresh(session, now)
         window = window_at(session.opened_at, session.interval_seconds, now)
         resuming = session.id in self._resumed
         if window <= session.shown_window and not resuming:
@@ -261,6 +276,8 @@ class RollCalls:
         self._failures.pop(session.id, None)
         self._resumed.discard(session.id)
         self._unschedule(session.id)
+        # Before the report renders: it reads the intervals, which must all have ended.
+        await self.presence.finish(session, now)
         if report_id is None:
             return None
         closed = await self._sessions.get(session.id)
@@ -286,6 +303,7 @@ class RollCalls:
             timezone=config.timezone,
             session_csv=await self.csv_bytes(session, config),
             name_of=self.display_name_in(session.guild_id),
+            presence=await self.presence_summary(session),
         )
 
     # ---- names and files ----------------------------------------------------------------
@@ -299,9 +317,19 @@ class RollCalls:
 
         return name_of
 
-    async def csv_table(self, session: AttendanceSession, config: GuildConfig) -> Table[AttendanceRecord]:
+    async def presence_summary(
+        self, session: AttendanceSession, records: list[AttendanceRecord] | None = None
+    ) -> PresenceSummary | None:
+        if session.voice_channel_id is None:
+            return None
+        if records is None:
+            records = await self._sessions.list_records(session.id)
+        return await self.presence.summary(session, records, self._clock.now())
+
+    async def csv_table(self, session: AttendanceSession, config: GuildConfig) -> Table[AttendanceRecord | int]:
         records = await self._sessions.list_records(session.id)
-        return session_table(records, config.timezone, self.display_name_in(session.guild_id))
+        presence = await self.presence_summary(session, records)
+        return session_table(records, config.timezone, self.display_name_in(session.guild_id), presence)
 
     async def csv_bytes(self, session: AttendanceSession, config: GuildConfig) -> bytes:
         return (await self.csv_table(session, config)).build()

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from bot.delivery import CONTENT_LIMIT, Handover, Parcel, Target
+from cogs.attendance.verdicts import PresenceSummary, no_code_line, verdicts_line
 from cogs.attendance.views import counts_line, session_csv_name
 from storage.attendance import AttendanceSession
 from storage.outbox import DELIVERED, PENDING, NewOwed
@@ -46,10 +47,16 @@ def close_report(
     timezone: str,
     session_csv: bytes,
     name_of: Callable[[int], str | None],
+    presence: PresenceSummary | None = None,
 ) -> Parcel:
     """The report for the admin channel, else for whoever opened the roll call by DM. A lock-out
     list too long for one message goes into its own CSV."""
     text = f"{closed_line(session, reason=reason)}\n{counts_line(counts)}"
+    if presence is not None:
+        text += f"\nWith presence in <#{session.voice_channel_id}>: {verdicts_line(presence)}"
+        no_code = no_code_line(presence)
+        if no_code:
+            text += f"\n{no_code}"
     if warning:
         text += f"\n⚠️ {warning}"
     files = [(session_csv_name(session), session_csv)]

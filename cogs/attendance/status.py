@@ -10,6 +10,7 @@ from datetime import datetime
 import discord
 
 from bot.replies import EMBED_FIELD_VALUE_LIMIT, EMBED_FIELDS_LIMIT, EMBED_TOTAL_LIMIT
+from cogs.attendance.verdicts import PresenceSummary, no_code_line, verdicts_line
 from cogs.attendance.views import counts_line
 from storage.attendance import AttendanceSession
 from utils.csv_export import build_csv
@@ -31,6 +32,9 @@ class OpenSessionStatus:
     counts: dict[str, int]
     lockouts: list[tuple[int, datetime]]
     next_code_at: datetime
+    # A voice-tracked roll call: its verdicts so far and how many sit in the channel now.
+    presence: PresenceSummary | None = None
+    in_voice_now: int = 0
 
 
 def _lockouts_line(lockouts: list[tuple[int, datetime]]) -> str:
@@ -52,6 +56,12 @@ def _field(status: OpenSessionStatus) -> tuple[str, str]:
     ]
     if session.closes_at:
         lines.append(f"Closes {discord_timestamp(session.closes_at, 'R')}")
+    if status.presence is not None:
+        lines.append(f"In <#{session.voice_channel_id}> now: {status.in_voice_now}")
+        lines.append(f"So far: {verdicts_line(status.presence)}")
+        no_code = no_code_line(status.presence)
+        if no_code:
+            lines.append(no_code)
     lines.append(_lockouts_line(status.lockouts))
     return f"#{session.id} in #{status.channel_name}", shorten("\n".join(lines), EMBED_FIELD_VALUE_LIMIT)
 

@@ -12,6 +12,7 @@ import discord
 from bot.checks import ensure_staff
 from bot.pages import PageButton
 from bot.tree import GuardedItem, RollcallView
+from cogs.attendance.verdicts import PRESENCE_CSV_COLUMNS, PresenceSummary, presence_cells, unrecorded
 from storage.attendance import AttendanceRecord, AttendanceRepository, AttendanceSession, SessionSummary
 from utils.csv_export import Table, time_cells, time_header
 from utils.timefmt import discord_timestamp, local_text
@@ -73,9 +74,15 @@ def session_label(session: AttendanceSession, channel_name: str | None, timezone
 
 
 def session_table(
-    records: list[AttendanceRecord], timezone: str, name_of: Callable[[int], str | None]
-) -> Table[AttendanceRecord]:
-    def row_of(record: AttendanceRecord) -> tuple[object, ...]:
+    records: list[AttendanceRecord],
+    timezone: str,
+    name_of: Callable[[int], str | None],
+    presence: PresenceSummary | None = None,
+) -> Table[AttendanceRecord | int]:
+    """One row per record; a voice-tracked roll call adds its presence columns, and a row for each
+    member who sat in voice without any record (an item that is only their user id)."""
+
+    def record_cells(record: AttendanceRecord) -> tuple[object, ...]:
         return (
             record.user_id,
             record.user_name,
@@ -87,7 +94,18 @@ def session_table(
             *time_cells(record.corrected_at, timezone),
         )
 
-    return Table(CSV_HEADER, records, row_of)
+    if presence is None:
+        return Table(CSV_HEADER, records, record_cells)
+    blank = ("",) * (len(CSV_HEADER) - 4)
+
+    def row_of(item: AttendanceRecord | int) -> tuple[object, ...]:
+        if isinstance(item, int):
+            name = name_of(item) or ""
+            return (item, name, name, "", *blank, *presence_cells(presence, item))
+        return (*record_cells(item), *presence_cells(presence, item.user_id))
+
+    items: list[AttendanceRecord | int] = [*records, *unrecorded(presence, {record.user_id for record in records})]
+    return Table((*CSV_HEADER, *PRESENCE_CSV_COLUMNS), items, row_of)
 
 
 def session_csv_name(session: AttendanceSession) -> str:

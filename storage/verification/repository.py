@@ -15,7 +15,7 @@ from datetime import datetime
 
 from storage.audit import AuditRepository
 from storage.backend import Database, Row, Transaction
-from storage.group_commit import GroupCommitter
+from storage.group_commit import BatchWriter, GroupCommitter
 from storage.rows import from_row, instant
 from storage.verification.models import (
     FAILURE_WINDOW,
@@ -35,12 +35,12 @@ from utils.tokens import matches, new_key
 
 
 class VerificationRepository:
-    def __init__(self, db: Database, audit: AuditRepository) -> None:
+    def __init__(self, db: Database, audit: AuditRepository, writer: BatchWriter | None = None) -> None:
         self._db = db
         self._audit = audit
         self._key: bytes | None = None
-        self._attempts: GroupCommitter[Attempt, AttemptResult] = GroupCommitter(
-            db, self._write_attempts, key=lambda attempt: attempt.attempt_id
+        self._attempts: GroupCommitter[Attempt, AttemptResult] = (writer or BatchWriter(db)).committer(
+            self._write_attempts, key=lambda attempt: attempt.attempt_id
         )
 
     # ---- the install's key ------------------------------------------------------------

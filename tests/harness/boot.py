@@ -93,3 +93,17 @@ async def shutdown_bot(bot: discord.Client) -> None:
     """Close the bot as a restart or crash would end it; dpytest's fake socket has no real one."""
     private.forget_gateway(bot)
     await bot.close()
+
+
+async def crash_bot(bot: discord.Client) -> None:
+    """End the bot as a crash would: no cog is unloaded and nothing is tidied on the way out;
+    only the test's own resources (the socket, the scheduler, the database handle) are let go."""
+    private.forget_gateway(bot)
+    jobs = getattr(bot, "jobs", None)
+    if jobs is not None:
+        await jobs.stop()
+    # discord.Client's own close, past commands.Bot's: that one would unload every cog.
+    await discord.Client.close(bot)
+    db = getattr(bot, "db", None)
+    if db is not None:
+        await db.close()

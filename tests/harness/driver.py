@@ -11,7 +11,7 @@ from typing import Any
 import discord
 from discord.ext.test import factories as dpy_factories
 
-from tests.harness import gateway, private
+from tests.harness import gateway, private, voice
 from tests.harness.payloads import InteractionPayloads, OptionValue
 from tests.harness.sent import Choice, InteractionResult, JsonObject, Sent
 from tests.harness.submits import SelectValue
@@ -23,10 +23,12 @@ class Harness(InteractionPayloads):
     """One running bot in the fake Discord: send it interactions and gateway events, and wait
     for what it does with them."""
 
-    def add_member(self, name: str, *, roles: tuple[str, ...] = (), display_name: str | None = None) -> discord.Member:
+    def add_member(
+        self, name: str, *, roles: tuple[str, ...] = (), display_name: str | None = None, bot: bool = False
+    ) -> discord.Member:
         """A member who has been in the server all along: in the world (a restart meets them
         again) and in the bot's cache, with no join event."""
-        spec = UserSpec(name, self.discord.next_id(), roles, display_name)
+        spec = UserSpec(name, self.discord.next_id(), roles, display_name, bot=bot)
         return gateway.add_member(private.connection_state(self.bot), self.discord.world, spec)
 
     def set_channel_overwrite(
@@ -66,6 +68,37 @@ class Harness(InteractionPayloads):
         self.discord.world.leave(member.id)
         gateway.member_remove(private.connection_state(self.bot), spec)
         await self.idle()
+
+    # ---- voice (tests/harness/voice.py) ---------------------------------------------------
+
+    def _voice_member(self, who: discord.abc.Snowflake | str) -> UserSpec:
+        world = self.discord.world
+        spec = world.user_named(who) if isinstance(who, str) else world.member(who.id)
+        assert spec is not None, f"{who} is not in the server"
+        return spec
+
+    async def voice_join(
+        self, who: discord.abc.Snowflake | str, channel: discord.abc.Snowflake | str, *, speaker: bool = False
+    ) -> None:
+        """A member joins a voice or stage channel, or is moved into it from another (by themself
+        or a moderator: the same one event). On a stage they are audience unless `speaker`."""
+        state = private.connection_state(self.bot)
+        voice.set_voice_state(state, self.discord.world, self._voice_member(who), channel, speaker=speaker)
+        await self.idle()
+
+    async def voice_leave(self, who: discord.abc.Snowflake | str) -> None:
+        """A member leaves voice altogether (or is disconnected by a moderator)."""
+        voice.set_voice_state(private.connection_state(self.bot), self.discord.world, self._voice_member(who), None)
+        await self.idle()
+
+    def voice_seed(
+        self, who: discord.abc.Snowflake | str, channel: discord.abc.Snowflake | str, *, speaker: bool = False
+    ) -> None:
+        """A member who sat in `channel` before the bot looked: world and cache, no event."""
+        state = private.connection_state(self.bot)
+        voice.set_voice_state(
+            state, self.discord.world, self._voice_member(who), channel, speaker=speaker, dispatch=False
+        )
 
     # ---- dispatch -----------------------------------------------------------------------
 

@@ -110,7 +110,7 @@ def user_payload(spec: UserSpec, *, bot: bool = False) -> JsonObject:
 def member_payload(world: World, spec: UserSpec, *, bot: bool = False) -> JsonObject:
     role_ids = {role.name: role.id for role in world.roles}
     return {
-        "user": user_payload(spec, bot=bot),
+        "user": user_payload(spec, bot=bot or spec.bot),
         "roles": [str(role_ids[name]) for name in spec.roles],
         "joined_at": timestamp(spec.joined_at),
         "nick": spec.display_name,
@@ -153,10 +153,14 @@ def _channel_payloads(world: World) -> list[JsonObject]:
             overwrites.extend(
                 {"id": str(role_ids[name]), "type": 0, "allow": view, "deny": "0"} for name in spec.visible_to
             )
+        extra: JsonObject = {}
+        if spec.type != discord.ChannelType.text.value:
+            extra = {"bitrate": 64000, "user_limit": 0, "rtc_region": None, "video_quality_mode": 1}
         channels.append(
             {
+                **extra,
                 "id": str(spec.id),
-                "type": 0,
+                "type": spec.type,
                 "guild_id": str(GUILD_ID),
                 "name": spec.name,
                 "position": position,
@@ -179,6 +183,9 @@ def guild_create_payload(world: World, bot_user: discord.ClientUser, intents: di
     members = [member_payload(world, bot_spec(bot_user), bot=True)]
     if intents.members:
         members.extend(member_payload(world, spec) for spec in world.users)
+    # Imported here: the voice module builds on this one's payloads.
+    from tests.harness.voice import guild_voice_states
+
     return {
         "id": str(GUILD_ID),
         "name": GUILD_NAME,
@@ -191,6 +198,7 @@ def guild_create_payload(world: World, bot_user: discord.ClientUser, intents: di
         "channels": _channel_payloads(world),
         "members": members,
         **QUIET_GUILD_FIELDS,
+        "voice_states": guild_voice_states(world, intents),
     }
 
 

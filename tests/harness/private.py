@@ -188,3 +188,7 @@ def skip_guild_ready_wait(client: discord.Client) -> None:
     """discord.py waits `guild_ready_timeout` (2 s) after the last GUILD_CREATE before READY;
     start-up tests against the local server need not."""
     client._connection.guild_ready_timeout = 0
+
+
+def parse_voice_state_update(state: ConnectionState[Any], data: dict[str, Any]) -> None:
+    state.parse_voice_state_update(data)  # type: ignore[arg-type]

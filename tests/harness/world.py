@@ -52,6 +52,7 @@ class UserSpec:
     joined_at: datetime = SERVER_JOINED_AT
     # The user's own display name across Discord (shown when there is no server nickname).
     global_name: str | None = None
+    bot: bool = False
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,16 @@ class ChannelSpec:
     bot_denied: discord.Permissions | None = None
     # None: everyone can view it. Otherwise @everyone is denied View Channel and these roles are allowed it.
     visible_to: tuple[str, ...] | None = None
+    # Discord's channel type: text, voice or stage.
+    type: int = discord.ChannelType.text.value
+
+
+@dataclass(frozen=True)
+class VoiceStateSpec:
+    """Where a member sits in voice; `suppress` is a stage channel's audience (speakers are not)."""
+
+    channel_id: int
+    suppress: bool = False
 
 
 def snowflake(offset: int) -> int:
@@ -83,6 +94,9 @@ DEFAULT_CHANNELS = (
     ChannelSpec("log", snowflake(25)),
     ChannelSpec("lecture-b", snowflake(26)),
     ChannelSpec("announcements", snowflake(27), bot_denied=discord.Permissions(send_messages=True)),
+    ChannelSpec("lecture-voice", snowflake(28), type=discord.ChannelType.voice.value),
+    ChannelSpec("lecture-stage", snowflake(29), type=discord.ChannelType.stage_voice.value),
+    ChannelSpec("hallway-voice", snowflake(40), type=discord.ChannelType.voice.value),
 )
 DEFAULT_USERS = (
     # Owns the server: Discord gives the owner every permission and lets no bot act on them.
@@ -102,6 +116,8 @@ class World:
     channels: tuple[ChannelSpec, ...] = DEFAULT_CHANNELS
     users: list[UserSpec] = field(default_factory=lambda: list(DEFAULT_USERS))
     owner_name: str = "owner"
+    # Who sits in which voice or stage channel (tests/harness/voice.py keeps it up to date).
+    voice_states: dict[int, VoiceStateSpec] = field(default_factory=dict)
 
     def add_users(self, specs: Iterable[UserSpec]) -> None:
         self.users.extend(specs)
@@ -127,6 +143,10 @@ class World:
     def leave(self, user_id: int) -> None:
         """A member kicked, banned or gone of their own accord."""
         self.users = [spec for spec in self.users if spec.id != user_id]
+        self.voice_states.pop(user_id, None)
+
+    def channel_named(self, name: str) -> ChannelSpec:
+        return next(spec for spec in self.channels if spec.name == name)
 
     def role_named(self, role_id: int) -> str:
         return next(spec.name for spec in self.roles if spec.id == role_id)
