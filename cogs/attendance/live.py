@@ -4,7 +4,6 @@ change, closing it by hand or when its time is up, and its close report."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
@@ -13,6 +12,7 @@ import discord
 from bot.clock import Clock
 from bot.delivery import Delivery, Handover, Parcel, Target
 from bot.errors import InvalidInput, RollcallError
+from bot.members import NameOf, display_names
 from bot.scheduler import JobScheduler
 from bot.tracked_post import TrackedPost, TrackedPosts
 from cogs.attendance.presence import PresenceWatch
@@ -294,6 +294,10 @@ class RollCalls:
         if session is None:
             return None
         config = await self._configs.get(session.guild_id)
+        # The records and the presence read once: the CSV and the report's verdicts share them.
+        records = await self._sessions.list_records(session.id)
+        presence = await self.presence_summary(session, records)
+        name_of = self.display_name_in(session.guild_id)
         return close_report(
             session,
             await self._sessions.count_statuses(session.id),
@@ -301,21 +305,15 @@ class RollCalls:
             reason=owed.payload.get("reason"),
             warning=owed.payload.get("warning"),
             timezone=config.timezone,
-            session_csv=await self.csv_bytes(session, config),
-            name_of=self.display_name_in(session.guild_id),
-            presence=await self.presence_summary(session),
+            session_csv=session_table(records, config.timezone, name_of, presence).build(),
+            name_of=name_of,
+            presence=presence,
         )
 
     # ---- names and files ----------------------------------------------------------------
 
-    def display_name_in(self, guild_id: int) -> Callable[[int], str | None]:
-        guild = self._client.get_guild(guild_id)
-
-        def name_of(user_id: int) -> str | None:
-            member = guild.get_member(user_id) if guild else None
-            return member.display_name if member else None
-
-        return name_of
+    def display_name_in(self, guild_id: int) -> NameOf:
+        return display_names(self._client.get_guild(guild_id))
 
     async def presence_summary(
         self, session: AttendanceSession, records: list[AttendanceRecord] | None = None
@@ -330,6 +328,3 @@ class RollCalls:
         records = await self._sessions.list_records(session.id)
         presence = await self.presence_summary(session, records)
         return session_table(records, config.timezone, self.display_name_in(session.guild_id), presence)
-
-    async def csv_bytes(self, session: AttendanceSession, config: GuildConfig) -> bytes:
-        return (await self.csv_table(session, config)).build()

@@ -20,6 +20,7 @@ from discord import app_commands
 from bot.checks import AUDIENCE_ORGANIZER, staff_only
 from bot.delivery import Outcome
 from bot.errors import InvalidInput
+from bot.members import display_names
 from bot.replies import send_files, send_reply
 from cogs.events.creator import creator_or_staff, ensure_may_manage
 from cogs.events.group import event_group
@@ -115,14 +116,8 @@ class EventManageCommands:
             await send_reply(interaction, embed=lists.embed)
             return
         config = await self.configs.get(found.guild_id)
-        guild = interaction.guild
-
-        def name_of(user_id: int) -> str | None:
-            member = guild.get_member(user_id) if guild is not None else None
-            return member.display_name if member is not None else None
-
         slots = await self.event_slots.slot_names_by_user(found.id)
-        data = attendees_csv(rsvps, attendance, config.timezone, name_of, slots)
+        data = attendees_csv(rsvps, attendance, config.timezone, display_names(interaction.guild), slots)
         await send_files(
             interaction,
             "Too many to name here: everyone is in the attached CSV.",

@@ -4,7 +4,6 @@ PNG chart, a CSV, or a PDF."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import discord
@@ -13,15 +12,16 @@ from discord.ext import commands
 
 from bot.checks import AUDIENCE_EVERYONE, AUDIENCE_ORGANIZER, staff_only
 from bot.errors import InvalidInput
+from bot.members import display_names
 from bot.progress import write_table
 from bot.replies import send_files, send_reply
 from cogs.events.creator import creator_or_staff
 from cogs.events.listing import event_autocomplete, find_event, managed_event_autocomplete
 from cogs.reports import render
-from cogs.reports.exports import NameOf, event_table, events_table, members_table, sessions_table
+from cogs.reports.exports import event_table, events_table, members_table, sessions_table
 from cogs.reports.history import FORMAT_CHOICES, FORMAT_HELP, FROM_HELP, TO_HELP, MemberHistory, send_report
 from cogs.reports.report import event_report, range_report
-from storage.reports import MemberTally
+from storage.reports import EventTally, MemberTally
 from utils.ranges import DayRange
 from utils.text import shorten
 
@@ -35,8 +35,6 @@ if TYPE_CHECKING:
     from storage.reports import ReportRepository
 
 ORGANIZER = {"audience": AUDIENCE_ORGANIZER}
-# An event's own range: it starts at one instant; other events starting then are filtered out by id.
-EVENT_INSTANT = timedelta(microseconds=1)
 POST_HELP = "Post the file in this channel for everyone (default: only you see it)"
 
 
@@ -76,15 +74,6 @@ class Reports(commands.Cog):
         self, interaction: Interaction, from_text: str | None, to_text: str | None
     ) -> tuple[DayRange, str]:
         return await self.history.day_range(interaction, from_text, to_text)
-
-    def _name_of(self, interaction: Interaction) -> NameOf:
-        guild = interaction.guild
-
-        def name_of(user_id: int) -> str | None:
-            member = guild.get_member(user_id) if guild is not None else None
-            return member.display_name if member is not None else None
-
-        return name_of
 
     @export_group.command(name="sessions", description="Every roll call in a date range, in one CSV file")
     @app_commands.rename(from_text="from", to_text="to")
@@ -128,7 +117,9 @@ class Reports(commands.Cog):
         if not figures.members:
             await send_reply(interaction, f"No attendance recorded from {days.label}; there is nothing to export.")
             return
-        data = await write_table(interaction, members_table(list(figures.members.values()), self._name_of(interaction)))
+        data = await write_table(
+            interaction, members_table(list(figures.members.values()), display_names(interaction.guild))
+        )
         name = f"rollcall-members-{days.first.isoformat()}-to-{days.last.isoformat()}.csv"
         said = f"{len(figures.members):,} members, {days.label}" + (f", role {role.mention}." if role else ".")
         await send_files(interaction, said, [(name, data)], ephemeral=not post)
@@ -159,7 +150,7 @@ class Reports(commands.Cog):
             slot_names,
             timezone=config.timezone,
             now=now,
-            name_of=self._name_of(interaction),
+            name_of=display_names(interaction.guild),
         )
         data = await write_table(interaction, table)
         answered = {rsvp.user_id for rsvp in rsvps}
@@ -197,7 +188,7 @@ class Reports(commands.Cog):
         if not figures.sessions and not figures.events:
             await send_reply(interaction, f"No roll calls or events from {days.label}: there is nothing to report.")
             return
-        name_of = self._name_of(interaction)
+        name_of = display_names(interaction.guild)
         report = range_report(days.label, figures, name_of, timezone, role_name=role.name if role else None)
         stem = f"{days.first.isoformat()}-to-{days.last.isoformat()}"
         tables = [
@@ -239,26 +230,38 @@ class Reports(commands.Cog):
                 f"**{shorten(found.title, 100)}** was cancelled, so it has no attendance to report. "
                 f"`/export event` still lists who had answered."
             )
-        guild_id = found.guild_id
-        config = await self.configs.get(guild_id)
+        config = await self.configs.get(found.guild_id)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        figures = await self.reports.range_figures(
-            guild_id, found.starts_at, found.starts_at + EVENT_INSTANT, now=self.clock.now()
-        )
-        tally = next((item for item in figures.events if item.event_id == found.id), None)
-        if tally is None or (tally.going == 0 and tally.attended == 0):
+        # In click order and in the order they came: the report mentions them so.
+        going_in_order = [rsvp.user_id for rsvp in await self.events.list_rsvps(found.id, "going")]
+        came_in_order = [row.user_id for row in await self.events.list_attendance(found.id)]
+        going, came = set(going_in_order), set(came_in_order)
+        if not going and not came:
             await send_reply(interaction, f"Nobody said Going to or attended event #{found.id} yet: nothing to report.")
             return
-        going = [rsvp.user_id for rsvp in await self.events.list_rsvps(found.id) if rsvp.status == "going"]
-        came = [row.user_id for row in await self.events.list_attendance(found.id)]
-        report = event_report(found, tally, going, came, config.timezone)
-        rows = {user: MemberTally(user) for user in {*going, *came}}
-        for user in came:
-            rows[user].events_attended = 1
-        for user in going:
-            rows[user].events_going = 1
-            rows[user].no_shows = int(user not in came and found.ends_at <= self.clock.now())
-        for user in came:
-            rows[user].walk_ins = int(user not in going)
-        table = members_table(list(rows.values()), self._name_of(interaction))
+        # Until the event has ended a member who said Going may still come: no no-shows yet.
+        ended = found.ends_at <= self.clock.now()
+        no_shows = going - came if ended else set()
+        tally = EventTally(
+            found.id,
+            found.title,
+            found.starts_at,
+            found.ends_at,
+            len(going),
+            len(came),
+            len(no_shows),
+            len(came - going),
+        )
+        report = event_report(found, tally, going_in_order, came_in_order, config.timezone)
+        rows = [
+            MemberTally(
+                user,
+                events_attended=int(user in came),
+                events_going=int(user in going),
+                no_shows=int(user in no_shows),
+                walk_ins=int(user in came and user not in going),
+            )
+            for user in sorted(going | came)
+        ]
+        table = members_table(rows, display_names(interaction.guild))
         await send_report(interaction, report, chosen, [(f"event-{found.id}-report.csv", table)])

@@ -3,15 +3,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
+from bot.members import NameOf
 from storage.event_slots import SlotSignup
 from storage.events import Attendance, Event, Rsvp, going_first
 from storage.reports import EventTally, MemberTally, SessionRecord
 from utils.csv_export import Table, time_cells, time_header
-
-NameOf = Callable[[int], str | None]
 
 SESSIONS_HEADER = (
     "session_id",

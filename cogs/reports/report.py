@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 import discord
 
-from cogs.reports.exports import NameOf, rate_text
+from bot.members import NameOf
+from cogs.reports.exports import rate_text
 from storage.events import Event
 from storage.reports import EventTally, MemberTally, RangeFigures, SessionRecord
 from utils.charts import Bar, Chart, TimePoint
